@@ -1,0 +1,42 @@
+# The commands a newcomer needs. CI (.ci/run) calls the same targets.
+PYTHON3 ?= python3
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+# Local runs are development runs: a secret key is generated under var/ (see opengov/settings.py).
+export DEBUG ?= true
+
+.PHONY: run test lint format messages install
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON3) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.dev
+
+run: $(VENV)/.runtime
+	$(PYTHON) manage.py migrate --noinput
+	$(PYTHON) manage.py load_reference_data
+	$(PYTHON) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.dev
+	$(PYTHON) -m pytest
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PYTHON) manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Needs GNU gettext; the compiled catalogues are committed so that a fresh machine does not.
+messages: $(VENV)/.dev
+	$(PYTHON) manage.py makemessages --locale fr --ignore ".venv/*" --no-obsolete
+	$(PYTHON) manage.py compilemessages --locale fr --ignore ".venv/*"

@@ -1,0 +1,460 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class AdministrationKind(models.TextChoices):
+    MINISTRY = "ministry", _("Ministry")
+    AGENCY = "agency", _("Agency")
+    COURT = "court", _("Court")
+    INDEPENDENT_AUTHORITY = "independent_authority", _("Independent authority")
+    PARLIAMENT = "parliament", _("Parliament")
+    LOCAL_GOVERNMENT = "local_government", _("Local government")
+    OTHER = "other", _("Other")
+
+
+class ActionPlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CONSULTATION = "consultation", _("In consultation")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+
+
+class CommitmentCompletion(models.TextChoices):
+    """The OGP completion scale; a commitment is unknown until it is assessed."""
+
+    UNKNOWN = "unknown", _("Not assessed")
+    NOT_STARTED = "not_started", _("Not started")
+    LIMITED = "limited", _("Limited")
+    SUBSTANTIAL = "substantial", _("Substantial")
+    COMPLETE = "complete", _("Complete")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class CommitmentOgpValue(models.TextChoices):
+    ACCESS_TO_INFORMATION = "access_to_information", _("Access to information")
+    CIVIC_PARTICIPATION = "civic_participation", _("Civic participation")
+    PUBLIC_ACCOUNTABILITY = "public_accountability", _("Public accountability")
+    TECHNOLOGY_AND_INNOVATION = "technology_and_innovation", _("Technology and innovation")
+
+
+class CommitmentProgressRule(models.TextChoices):
+    """Which rule produced a commitment's progress (see commitments/progress.py)."""
+
+    NONE = "none", _("No data")
+    MILESTONES = "milestones", _("Weighted share of milestones done")
+    INDICATORS = "indicators", _("Indicators between baseline and target")
+
+
+class CarrierRole(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    SUPPORT = "support", _("Support")
+
+
+def validate_ogp_values(value: object) -> None:
+    allowed = set(CommitmentOgpValue.values)
+    if not isinstance(value, list) or not all(isinstance(item, str) and item in allowed for item in value):
+        raise ValidationError(
+            _("OGP values must be a list taken from: %(allowed)s."),
+            params={"allowed": ", ".join(sorted(allowed))},
+        )
+
+
+def validate_sources(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValidationError(_("Sources must be a list of non-empty texts (URLs or references)."))
+
+
+def choices_check(field: str, choices: type[models.TextChoices], name: str, message: str) -> models.CheckConstraint:
+    """A database guarantee that a choice field holds one of its choices, whatever wrote it."""
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name, violation_error_message=message)
+
+
+class Administration(models.Model):
+    """A body that carries commitments, named as the plan wrote it at the time."""
+
+    name = models.CharField(_("name"), max_length=300)
+    name_is_official = models.BooleanField(
+        _("official French name"),
+        default=True,
+        help_text=_("Unticked when the French name is a translation of the English one."),
+    )
+    name_en = models.CharField(_("English name"), max_length=300, blank=True)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=AdministrationKind.choices)
+    website = models.URLField(_("website"), blank=True)
+    sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("administration")
+        verbose_name_plural = _("administrations")
+        ordering = ["name"]
+        constraints = [choices_check(
+                "kind", AdministrationKind, "administration_kind_valid", _("This kind of administration does not exist.")
+            )]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.short_name})" if self.short_name else self.name
+
+
+class ActionPlanQuerySet(models.QuerySet):
+    def with_progress(self) -> "ActionPlanQuerySet":
+        """Annotate progress_average (the rule of progress.average_progress) and commitment_count."""
+        from commitments.progress import average_progress_aggregate
+
+        return self.annotate(
+            progress_average=average_progress_aggregate("commitments__"),
+            commitment_count=models.Count("commitments"),
+        )
+
+
+class ActionPlan(models.Model):
+    title = models.CharField(_("title"), max_length=300)
+    title_en = models.CharField(_("English title"), max_length=300, blank=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, help_text=_("For example 2018-2020."))
+    owner = models.CharField(
+        _("owner"), max_length=200, help_text=_("The government or parliament that adopted the plan.")
+    )
+    start_year = models.PositiveSmallIntegerField(_("first year"))
+    end_year = models.PositiveSmallIntegerField(_("last year"))
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ActionPlanStatus.choices, default=ActionPlanStatus.DRAFT
+    )
+    description = models.TextField(_("description"), blank=True)
+    document_url = models.URLField(_("official document"), max_length=500, blank=True)
+    predecessor = models.ForeignKey(
+        "self",
+        verbose_name=_("previous plan"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="successors",
+    )
+    sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
+
+    objects = ActionPlanQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("action plan")
+        verbose_name_plural = _("action plans")
+        ordering = ["-start_year", "slug"]
+        constraints = [
+            choices_check("status", ActionPlanStatus, "actionplan_status_valid", _("This plan status does not exist.")),
+            models.CheckConstraint(
+                condition=Q(end_year__gte=models.F("start_year")),
+                name="actionplan_period_ordered",
+                violation_error_message=_("The last year of a plan cannot come before its first year."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AxisQuerySet(models.QuerySet):
+    def with_progress(self) -> "AxisQuerySet":
+        """Annotate progress_average (the rule of progress.average_progress) and commitment_count."""
+        from commitments.progress import average_progress_aggregate
+
+        return self.annotate(
+            progress_average=average_progress_aggregate("commitments__"),
+            commitment_count=models.Count("commitments"),
+        )
+
+
+class Axis(models.Model):
+    plan = models.ForeignKey(ActionPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="axes")
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=300)
+    title_is_official = models.BooleanField(
+        _("official French title"),
+        default=True,
+        help_text=_("Unticked when the French title is a translation or a description, not the plan's wording."),
+    )
+    title_en = models.CharField(_("English title"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
+
+    objects = AxisQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("axis")
+        verbose_name_plural = _("axes")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                name="axis_number_unique_in_plan",
+                violation_error_message=_("This plan already has an axis with this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="axis_number_positive",
+                violation_error_message=_("An axis number starts at 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Axis %(number)s: %(title)s") % {"number": self.number, "title": self.title}
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def in_plan(self, plan: ActionPlan | str) -> "CommitmentQuerySet":
+        return self.filter(plan__slug=plan) if isinstance(plan, str) else self.filter(plan=plan)
+
+    def carried_by(self, administration: Administration, role: str | None = None) -> "CommitmentQuerySet":
+        carriers = Carrier.objects.filter(commitment=OuterRef("pk"), administration=administration)
+        if role:
+            carriers = carriers.filter(role=role)
+        return self.filter(Exists(carriers))
+
+    def late(self, today: datetime.date) -> "CommitmentQuerySet":
+        """Commitments with at least one milestone past its due date and not done."""
+        return self.filter(Exists(Milestone.objects.late(today).filter(commitment=OuterRef("pk"))))
+
+    def with_related(self) -> "CommitmentQuerySet":
+        """What a list of commitments shows, in a fixed number of queries."""
+        return self.select_related("plan", "axis", "updated_by").prefetch_related(
+            models.Prefetch("carriers", queryset=Carrier.objects.select_related("administration"))
+        )
+
+
+class Commitment(models.Model):
+    plan = models.ForeignKey(
+        ActionPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="commitments"
+    )
+    axis = models.ForeignKey(
+        Axis,
+        verbose_name=_("axis"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
+    axis_is_inferred = models.BooleanField(
+        _("axis inferred"),
+        default=False,
+        help_text=_("Ticked when the axis follows from the numbering rather than from a source that states it."),
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=500)
+    title_is_official = models.BooleanField(
+        _("official French title"),
+        default=True,
+        help_text=_("Unticked when the French title is a translation of the English one."),
+    )
+    title_en = models.CharField(_("English title"), max_length=500, blank=True)
+    slug = models.SlugField(_("slug"), max_length=120)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    ogp_id = models.CharField(
+        _("OGP identifier"),
+        max_length=12,
+        blank=True,
+        help_text=_("As on the OGP website, for example FR0030."),
+    )
+    other_ogp_ids = models.JSONField(
+        _("other OGP identifiers"),
+        default=list,
+        blank=True,
+        help_text=_("When OGP split the commitment into several entries."),
+    )
+    carriers_note = models.TextField(
+        _("note on carriers"), blank=True, help_text=_("Supporters that are not a single administration.")
+    )
+    ogp_values = models.JSONField(_("OGP values"), default=list, blank=True, validators=[validate_ogp_values])
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    predecessor = models.ForeignKey(
+        "self",
+        verbose_name=_("predecessor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="successors",
+        help_text=_("The commitment of an earlier plan that this one continues."),
+    )
+    completion = models.CharField(
+        _("completion"), max_length=20, choices=CommitmentCompletion.choices, default=CommitmentCompletion.UNKNOWN
+    )
+    progress_note = models.TextField(_("progress note"), blank=True)
+    # Derived from milestones or indicators by services.refresh_progress; kept in a column so that
+    # lists, filters and averages do not recompute it. NULL means "not reported", never zero.
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), null=True, blank=True, editable=False)
+    progress_rule = models.CharField(
+        _("progress rule"),
+        max_length=20,
+        choices=CommitmentProgressRule.choices,
+        default=CommitmentProgressRule.NONE,
+        editable=False,
+    )
+    is_verified = models.BooleanField(
+        _("verified"), default=True, help_text=_("Unticked when the item rests on a weaker source, named in the note.")
+    )
+    source_note = models.TextField(_("note on sources"), blank=True)
+    sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True, editable=False)
+    updated_by = models.ForeignKey(
+        Administration,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    administrations = models.ManyToManyField(
+        Administration, through="Carrier", related_name="commitments", verbose_name=_("carrying administrations")
+    )
+
+    objects = CommitmentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["progress", "progress_rule"])
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                name="commitment_number_unique_in_plan",
+                violation_error_message=_("This plan already has a commitment with this number."),
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "slug"],
+                name="commitment_slug_unique_in_plan",
+                violation_error_message=_("This plan already has a commitment with this slug."),
+            ),
+            models.UniqueConstraint(
+                fields=["ogp_id"],
+                condition=~Q(ogp_id=""),
+                name="commitment_ogp_id_unique",
+                violation_error_message=_("Another commitment already has this OGP identifier."),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="commitment_number_positive",
+                violation_error_message=_("A commitment number starts at 1."),
+            ),
+            choices_check(
+                "completion",
+                CommitmentCompletion,
+                "commitment_completion_valid",
+                _("Completion must be one of the OGP levels."),
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__gte=0, progress__lte=100),
+                name="commitment_progress_range",
+                violation_error_message=_("Progress is a percentage between 0 and 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(progress_rule=CommitmentProgressRule.NONE, progress__isnull=True)
+                | Q(progress_rule__in=[CommitmentProgressRule.MILESTONES, CommitmentProgressRule.INDICATORS])
+                & Q(progress__isnull=False),
+                name="commitment_progress_has_rule",
+                violation_error_message=_("A progress figure always names the rule that produced it."),
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="commitment_dates_ordered",
+                violation_error_message=_("The end date cannot come before the start date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Commitment %(number)s: %(title)s") % {"number": self.number, "title": self.title}
+
+    def clean(self) -> None:
+        if self.axis_id and self.plan_id and self.axis.plan_id != self.plan_id:
+            raise ValidationError({"axis": _("The axis must belong to the commitment's plan.")})
+        if self.predecessor_id and self.predecessor_id == self.pk:
+            raise ValidationError({"predecessor": _("A commitment cannot be its own predecessor.")})
+
+
+class Carrier(models.Model):
+    """An administration carrying a commitment, as lead or in support."""
+
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="carriers"
+    )
+    administration = models.ForeignKey(
+        Administration, verbose_name=_("administration"), on_delete=models.PROTECT, related_name="carriers"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=CarrierRole.choices, default=CarrierRole.LEAD)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["commitment", "role", "administration__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "administration"],
+                name="carrier_unique_per_commitment",
+                violation_error_message=_("This administration already carries this commitment."),
+            ),
+            choices_check("role", CarrierRole, "carrier_role_valid", _("A carrier is either lead or support.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.administration} ({self.get_role_display()})"
+
+
+class MilestoneQuerySet(models.QuerySet):
+    def done(self) -> "MilestoneQuerySet":
+        return self.filter(completed_on__isnull=False)
+
+    def late(self, today: datetime.date) -> "MilestoneQuerySet":
+        """Past their due date and not done."""
+        return self.filter(due_date__lt=today, completed_on__isnull=True)
+
+
+class Milestone(models.Model):
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    title = models.CharField(_("title"), max_length=500)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=1, help_text=_("Its share in the commitment's progress, relative to the other milestones.")
+    )
+    evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = MilestoneQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["commitment", "position", "due_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gte=1),
+                name="milestone_weight_positive",
+                violation_error_message=_("A milestone weighs at least 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_on is not None
+
+    def is_late(self, today: datetime.date) -> bool:
+        return self.completed_on is None and self.due_date is not None and self.due_date < today
