@@ -71,7 +71,9 @@ def validate_sources(value: object) -> None:
 
 def choices_check(field: str, choices: type[models.TextChoices], name: str, message: str) -> models.CheckConstraint:
     """A database guarantee that a choice field holds one of its choices, whatever wrote it."""
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name, violation_error_message=message)
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}), name=name, violation_error_message=message
+    )
 
 
 class Administration(models.Model):
@@ -96,9 +98,14 @@ class Administration(models.Model):
         verbose_name = _("administration")
         verbose_name_plural = _("administrations")
         ordering = ["name"]
-        constraints = [choices_check(
-                "kind", AdministrationKind, "administration_kind_valid", _("This kind of administration does not exist.")
-            )]
+        constraints = [
+            choices_check(
+                "kind",
+                AdministrationKind,
+                "administration_kind_valid",
+                _("This kind of administration does not exist."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.short_name})" if self.short_name else self.name
@@ -230,9 +237,7 @@ class CommitmentQuerySet(models.QuerySet):
 
 
 class Commitment(models.Model):
-    plan = models.ForeignKey(
-        ActionPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="commitments"
-    )
+    plan = models.ForeignKey(ActionPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="commitments")
     axis = models.ForeignKey(
         Axis,
         verbose_name=_("axis"),
@@ -366,7 +371,9 @@ class Commitment(models.Model):
                 violation_error_message=_("A progress figure always names the rule that produced it."),
             ),
             models.CheckConstraint(
-                condition=Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
                 name="commitment_dates_ordered",
                 violation_error_message=_("The end date cannot come before the start date."),
             ),

@@ -48,11 +48,12 @@ def refresh_progress(*, commitment: Commitment) -> Progress:
     """Recompute a commitment's stored progress from its milestones, else its public indicators."""
     from indicators.models import Indicator
 
-    milestones = [(weight, done is not None) for weight, done in commitment.milestones.values_list("weight", "completed_on")]
+    milestones = [
+        (weight, done is not None) for weight, done in commitment.milestones.values_list("weight", "completed_on")
+    ]
     indicators = Indicator.objects.public().filter(commitment=commitment).with_latest_value()
     shares = [
-        indicator_progress(baseline=i.baseline_value, target=i.target_value, latest=i.latest_value)
-        for i in indicators
+        indicator_progress(baseline=i.baseline_value, target=i.target_value, latest=i.latest_value) for i in indicators
     ]
     progress = commitment_progress(milestones=milestones, indicator_shares=shares)
     # A derived figure: stored without a history row of its own, its causes have one.

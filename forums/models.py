@@ -1,8 +1,8 @@
 import datetime
 
 from django.db import models
-from django.utils.formats import date_format
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -54,7 +54,9 @@ class Forum(models.Model):
                 violation_error_message=_("Another forum already has this number."),
             ),
             models.CheckConstraint(
-                condition=Q(start_time__isnull=True) | Q(end_time__isnull=True) | Q(end_time__gt=models.F("start_time")),
+                condition=Q(start_time__isnull=True)
+                | Q(end_time__isnull=True)
+                | Q(end_time__gt=models.F("start_time")),
                 name="forum_times_ordered",
                 violation_error_message=_("A forum ends after it starts."),
             ),

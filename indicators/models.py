@@ -118,9 +118,14 @@ class Indicator(models.Model):
                 "direction", IndicatorDirection, "indicator_direction_valid", _("An indicator increases or decreases.")
             ),
             choices_check(
-                "source_kind", IndicatorSourceKind, "indicator_source_kind_valid", _("This kind of source does not exist.")
+                "source_kind",
+                IndicatorSourceKind,
+                "indicator_source_kind_valid",
+                _("This kind of source does not exist."),
             ),
-            choices_check("source_row_rule", IndicatorRowRule, "indicator_row_rule_valid", _("This row rule does not exist.")),
+            choices_check(
+                "source_row_rule", IndicatorRowRule, "indicator_row_rule_valid", _("This row rule does not exist.")
+            ),
             # The target lies on the side the direction says, so that progress reads the same way.
             models.CheckConstraint(
                 condition=Q(baseline_value__isnull=True)
@@ -184,7 +189,9 @@ class IndicatorValue(models.Model):
                 name="indicatorvalue_one_per_date",
                 violation_error_message=_("This indicator already has a value on this date; correct it instead."),
             ),
-            choices_check("origin", IndicatorValueOrigin, "indicatorvalue_origin_valid", _("This origin does not exist.")),
+            choices_check(
+                "origin", IndicatorValueOrigin, "indicatorvalue_origin_valid", _("This origin does not exist.")
+            ),
         ]
 
     def __str__(self) -> str:
