@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -308,6 +309,19 @@ def _is_empty(value: Any) -> bool:
     return value in ("", None, [])
 
 
+def _save(instance: models.Model) -> None:
+    """Save from the loader; a refusal by the database's rules names the object and the field."""
+    try:
+        save_with_history(instance, by=None, reason=LOAD_REASON)
+    except ValidationError as error:
+        raise ReferenceDataError(
+            [
+                f"{instance._meta.verbose_name} « {instance} »: {field}: {' '.join(messages)}"
+                for field, messages in error.message_dict.items()
+            ]
+        ) from error
+
+
 def _sync(
     instance: models.Model, values: dict[str, Any], *, create_only: tuple[str, ...] = (), report: LoadReport
 ) -> None:
@@ -319,7 +333,7 @@ def _sync(
     if instance.pk is None:
         for name, value in values.items():
             setattr(instance, name, value)
-        save_with_history(instance, by=None, reason=LOAD_REASON)
+        _save(instance)
         report.count("created", instance)
         return
     last_load = instance.history.filter(history_change_reason=LOAD_REASON).order_by("-history_date").first()
@@ -344,7 +358,7 @@ def _sync(
         return
     for name, value in changes.items():
         setattr(instance, name, value)
-    save_with_history(instance, by=None, reason=LOAD_REASON)
+    _save(instance)
     report.count("updated", instance)
 
 
