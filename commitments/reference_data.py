@@ -252,23 +252,23 @@ def _item_label(item: Any) -> str:
 def _flatten(errors: Any, raw: Any, path: str) -> list[str]:
     """Turn DRF's nested errors into one line per problem, naming the item and the field."""
     if isinstance(errors, dict):
-        lines = []
-        for key, value in errors.items():
+        # DRF keys the errors of list items by their index, as a dict or as a list with gaps.
+        items = errors.items()
+    elif isinstance(errors, list) and not all(isinstance(error, str) for error in errors):
+        items = ((index, value) for index, value in enumerate(errors) if value)
+    else:
+        messages = errors if isinstance(errors, list) else [errors]
+        return [f"{path}: {message}" if path else str(message) for message in messages]
+    lines = []
+    for key, value in items:
+        if isinstance(key, int):
+            child = raw[key] if isinstance(raw, list) and key < len(raw) else None
+            name = f"{path}[{key}]{_item_label(child)}"
+        else:
             child = raw.get(key) if isinstance(raw, dict) else None
             name = path if key == "non_field_errors" else f"{path}.{key}" if path else key
-            lines += _flatten(value, child, name)
-        return lines
-    if isinstance(errors, list):
-        if all(isinstance(error, str) for error in errors):
-            return [f"{path}: {error}" if path else str(error) for error in errors]
-        lines = []
-        for index, value in enumerate(errors):
-            if not value:
-                continue
-            child = raw[index] if isinstance(raw, list) and index < len(raw) else None
-            lines += _flatten(value, child, f"{path}[{index}]{_item_label(child)}")
-        return lines
-    return [f"{path}: {errors}"]
+        lines += _flatten(value, child, name)
+    return lines
 
 
 def read_reference_file(path: Path = DATA_FILE) -> dict:

@@ -1,0 +1,115 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Membership, MembershipRole, User
+from commitments.models import ActionPlan, ActionPlanStatus, Administration, Axis, Carrier, Commitment, Milestone
+from forums.models import Forum
+from indicators.models import Indicator, IndicatorValue
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"agent{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.gouv.fr")
+
+
+class AdministrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Administration
+
+    name = factory.Sequence(lambda n: f"Ministère numéro {n}")
+    slug = factory.Sequence(lambda n: f"ministere-{n}")
+    kind = "ministry"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    administration = factory.SubFactory(AdministrationFactory)
+    role = MembershipRole.EDITOR
+
+
+class ActionPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActionPlan
+
+    title = factory.Sequence(lambda n: f"Plan d'action {n}")
+    slug = factory.Sequence(lambda n: f"plan-{n}")
+    owner = "Gouvernement français"
+    start_year = 2018
+    end_year = 2020
+    status = ActionPlanStatus.IN_PROGRESS
+
+
+class AxisFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Axis
+
+    plan = factory.SubFactory(ActionPlanFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Axe {n}")
+
+
+class CommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    plan = factory.SubFactory(ActionPlanFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Engagement {n}")
+    slug = factory.Sequence(lambda n: f"engagement-{n}")
+
+
+class CarrierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Carrier
+
+    commitment = factory.SubFactory(CommitmentFactory)
+    administration = factory.SubFactory(AdministrationFactory)
+    role = "lead"
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    commitment = factory.SubFactory(CommitmentFactory)
+    title = factory.Sequence(lambda n: f"Jalon {n}")
+    due_date = datetime.date(2019, 12, 31)
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    commitment = factory.SubFactory(CommitmentFactory)
+    name = factory.Sequence(lambda n: f"Indicateur {n}")
+    unit = "jeux de données"
+    baseline_value = Decimal(0)
+    target_value = Decimal(100)
+
+
+class IndicatorValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IndicatorValue
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    date = datetime.date(2019, 1, 1)
+    value = Decimal(50)
+    recorded_at = factory.LazyFunction(timezone.now)
+
+
+class ForumFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Forum
+
+    number = factory.Sequence(lambda n: n + 100)
+    title = factory.Sequence(lambda n: f"Forum {n}")
+    date = datetime.date(2018, 5, 24)
