@@ -37,7 +37,17 @@ def test_every_model_is_registered_with_its_history() -> None:
     from indicators.models import IndicatorValue
 
     registered = admin.site._registry
-    for model in [ActionPlan, Axis, Administration, Commitment, Milestone, Indicator, IndicatorValue, Forum, Membership]:
+    for model in [
+        ActionPlan,
+        Axis,
+        Administration,
+        Commitment,
+        Milestone,
+        Indicator,
+        IndicatorValue,
+        Forum,
+        Membership,
+    ]:
         assert isinstance(registered[model], SimpleHistoryAdmin), model
     # Carriers are edited, with their history, on their commitment's page.
     assert Carrier not in registered
@@ -81,7 +91,7 @@ def test_a_constraint_violation_in_the_admin_is_a_sentence(superuser_client: Cli
     response = superuser_client.post(_admin_url(Axis, "add"), form)
 
     assert response.status_code == 200
-    assert "This plan already has an axis with this number." in response.content.decode()
+    assert "Ce plan comporte déjà un axe portant ce numéro." in response.content.decode()
     assert Axis.objects.count() == 1
 
 

@@ -90,7 +90,7 @@ def test_validation_explains_a_violated_constraint_in_a_sentence() -> None:
     with pytest.raises(ValidationError) as refused:
         duplicate.full_clean()
 
-    assert "This plan already has a commitment with this number." in str(refused.value)
+    assert "Ce plan comporte déjà un engagement portant ce numéro." in str(refused.value)
 
 
 def test_an_axis_from_another_plan_is_refused() -> None:

@@ -97,7 +97,12 @@ def test_the_database_average_follows_the_same_rule() -> None:
     plan = ActionPlanFactory()
     axis = AxisFactory(plan=plan)
     empty_axis = AxisFactory(plan=plan)
-    rows = [(80, CommitmentCompletion.SUBSTANTIAL), (None, CommitmentCompletion.UNKNOWN), (5, "withdrawn"), (45, "limited")]
+    rows = [
+        (80, CommitmentCompletion.SUBSTANTIAL),
+        (None, CommitmentCompletion.UNKNOWN),
+        (5, "withdrawn"),
+        (45, "limited"),
+    ]
     for progress, completion in rows:
         CommitmentFactory(
             plan=plan,

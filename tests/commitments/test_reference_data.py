@@ -141,18 +141,27 @@ def test_a_carrier_removed_since_stays_removed(reference_data: None) -> None:
     report = load_reference_data()
 
     assert not Carrier.objects.filter(pk=carrier.pk).exists()
-    assert any("stays removed" in message or "reste" in message for message in report.kept)
+    assert any("n'est pas rétablie" in message for message in report.kept)
 
 
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
-        (lambda d: d["plans"][1]["commitments"][3].pop("title"), "plans[1] (slug=2018-2020).commitments[3] (number=4).title"),
-        (lambda d: d["plans"][0]["commitments"][0].update(axis=9), "Commitment 1 refers to axis 9"),
-        (lambda d: d["administrations"][0].update(kind="ministère"), "administrations[0] (slug=ministere-de-l-interieur).kind"),
+        (
+            lambda d: d["plans"][1]["commitments"][3].pop("title"),
+            "plans[1] (slug=2018-2020).commitments[3] (number=4).title",
+        ),
+        (lambda d: d["plans"][0]["commitments"][0].update(axis=9), "L'engagement 1 renvoie à l'axe 9"),
+        (
+            lambda d: d["administrations"][0].update(kind="ministère"),
+            "administrations[0] (slug=ministere-de-l-interieur).kind",
+        ),
         (lambda d: d["forums"][0].update(date="12/03/2018"), "forums[0] (number=1).date"),
         (lambda d: d["plans"][1]["commitments"][0].update(ogp_id="FR0031"), "FR0031"),
-        (lambda d: d["plans"][1]["commitments"][0]["carriers"].append({"administration": "nobody", "role": "lead"}), "nobody"),
+        (
+            lambda d: d["plans"][1]["commitments"][0]["carriers"].append({"administration": "nobody", "role": "lead"}),
+            "nobody",
+        ),
         (lambda d: d["plans"][1]["commitments"][0].update(titel="x"), "commitments[0] (number=1).titel"),
         (lambda d: d["plans"][1]["commitments"][5].update(source_note=""), "commitments[5] (number=6).source_note"),
         (lambda d: d["plans"].reverse(), "predecessor"),
@@ -178,7 +187,7 @@ def test_a_refusal_by_the_database_rolls_the_whole_load_back(data: dict, tmp_pat
     with pytest.raises(ReferenceDataError) as refused:
         load_reference_data()
 
-    assert any("Another commitment already has this OGP identifier." in m for m in refused.value.messages)
+    assert any("Un autre engagement porte déjà cet identifiant OGP." in m for m in refused.value.messages)
     assert ActionPlan.objects.count() == 1 and not Administration.objects.exists()
 
 

@@ -29,7 +29,9 @@ def test_an_indicator_has_one_value_per_date() -> None:
         ("increase", 10, 10, False),
     ],
 )
-def test_the_target_lies_on_the_side_of_the_direction(direction: str, baseline: int, target: int, allowed: bool) -> None:
+def test_the_target_lies_on_the_side_of_the_direction(
+    direction: str, baseline: int, target: int, allowed: bool
+) -> None:
     create = lambda: IndicatorFactory(  # noqa: E731
         direction=direction, baseline_value=Decimal(baseline), target_value=Decimal(target)
     )
