@@ -103,6 +103,15 @@ class CommitmentAdmin(SimpleHistoryAdmin):
         services.mark_updated(commitment=form.instance, by=request.user)
 
 
+@admin.register(Carrier)
+class CarrierAdmin(SimpleHistoryAdmin):
+    list_display = ["administration", "role", "commitment"]
+    list_filter = ["role", "commitment__plan", "administration__kind"]
+    search_fields = ["administration__name", "administration__short_name", "commitment__title", "commitment__ogp_id"]
+    list_select_related = ["administration", "commitment"]
+    autocomplete_fields = ["commitment", "administration"]
+
+
 @admin.register(Milestone)
 class MilestoneAdmin(SimpleHistoryAdmin):
     list_display = ["title", "commitment", "due_date", "completed_on", "weight"]

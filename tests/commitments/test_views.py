@@ -23,7 +23,9 @@ def test_english_is_available(client: Client, reference_data: None) -> None:
 
     assert response.status_code == 200
     assert response["Content-Language"] == "en"
-    assert "not reported" in response.content.decode()
+    page = response.content.decode()
+    assert "not reported" in page
+    assert '<option value="fr" lang="fr">français</option>' in page
 
 
 def test_a_plan_page_lists_its_commitments_by_axis(client: Client, reference_data: None) -> None:
