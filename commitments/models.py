@@ -114,7 +114,7 @@ class Administration(models.Model):
 class ActionPlanQuerySet(models.QuerySet):
     def with_progress(self) -> "ActionPlanQuerySet":
         """Annotate progress_average (the rule of progress.average_progress) and commitment_count."""
-        from commitments.progress import average_progress_aggregate
+        from commitments.progress import average_progress_aggregate  # progress.py imports this module
 
         return self.annotate(
             progress_average=average_progress_aggregate("commitments__"),
@@ -170,7 +170,7 @@ class ActionPlan(models.Model):
 class AxisQuerySet(models.QuerySet):
     def with_progress(self) -> "AxisQuerySet":
         """Annotate progress_average (the rule of progress.average_progress) and commitment_count."""
-        from commitments.progress import average_progress_aggregate
+        from commitments.progress import average_progress_aggregate  # progress.py imports this module
 
         return self.annotate(
             progress_average=average_progress_aggregate("commitments__"),

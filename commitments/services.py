@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from commitments.models import Administration, CarrierRole, Commitment, CommitmentCompletion, Milestone
 from commitments.progress import Progress, commitment_progress, indicator_progress
+from indicators.models import Indicator
 
 
 def save_with_history(instance: models.Model, *, by: User | None, reason: str) -> None:
@@ -46,8 +47,6 @@ def mark_updated(*, commitment: Commitment, by: User | None) -> None:
 @transaction.atomic
 def refresh_progress(*, commitment: Commitment) -> Progress:
     """Recompute a commitment's stored progress from its milestones, else its public indicators."""
-    from indicators.models import Indicator
-
     milestones = [
         (weight, done is not None) for weight, done in commitment.milestones.values_list("weight", "completed_on")
     ]
