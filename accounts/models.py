@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from commitments.models import HistoryAdministration
+
 
 class User(AbstractUser):
     """The project's own user model, in place from the first migration so it can grow."""
@@ -32,7 +34,7 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=MembershipRole.choices, default=MembershipRole.EDITOR)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("membership")

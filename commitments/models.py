@@ -7,6 +7,28 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
+class HistoryAdministration(models.Model):
+    """Adds to every history row the administration its author acted for, as it was at the time.
+
+    Memberships change; the public timeline must still say which administration made each change.
+    Filled in by commitments.history.record_acting_administration.
+    """
+
+    # No database constraint, like django-simple-history's own relations: history outlives what it names.
+    history_administration = models.ForeignKey(
+        "commitments.Administration",
+        verbose_name=_("on behalf of"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
 class AdministrationKind(models.TextChoices):
     MINISTRY = "ministry", _("Ministry")
     AGENCY = "agency", _("Agency")
@@ -92,7 +114,7 @@ class Administration(models.Model):
     website = models.URLField(_("website"), blank=True)
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("administration")
@@ -148,7 +170,7 @@ class ActionPlan(models.Model):
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
 
     objects = ActionPlanQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("action plan")
@@ -192,7 +214,7 @@ class Axis(models.Model):
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
 
     objects = AxisQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("axis")
@@ -324,7 +346,7 @@ class Commitment(models.Model):
     )
 
     objects = CommitmentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["progress", "progress_rule"])
+    history = HistoricalRecords(excluded_fields=["progress", "progress_rule"], bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("commitment")
@@ -400,7 +422,7 @@ class Carrier(models.Model):
     )
     role = models.CharField(_("role"), max_length=10, choices=CarrierRole.choices, default=CarrierRole.LEAD)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("carrier")
@@ -442,7 +464,7 @@ class Milestone(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     objects = MilestoneQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("milestone")

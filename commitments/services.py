@@ -22,12 +22,12 @@ def save_with_history(instance: models.Model, *, by: User | None, reason: str) -
     instance.save()
 
 
-def acting_administration(*, user: User | None, commitment: Commitment) -> Administration | None:
+def acting_administration(*, user: User | None, commitment: Commitment | None) -> Administration | None:
     """The administration a user acts for on a commitment: a carrying one first, lead before support."""
-    if user is None:
+    if user is None or not user.is_authenticated:
         return None
-    memberships = user.memberships.select_related("administration")
-    carriers = dict(commitment.carriers.values_list("administration_id", "role"))
+    memberships = list(user.memberships.select_related("administration"))
+    carriers = dict(commitment.carriers.values_list("administration_id", "role")) if commitment else {}
     carrying = [m for m in memberships if m.administration_id in carriers]
     if carrying:
         carrying.sort(key=lambda m: carriers[m.administration_id] != CarrierRole.LEAD)

@@ -6,7 +6,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.models import Commitment, validate_sources
+from commitments.models import Commitment, HistoryAdministration, validate_sources
 
 
 class ForumQuerySet(models.QuerySet):
@@ -40,7 +40,7 @@ class Forum(models.Model):
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
 
     objects = ForumQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[commitments])
+    history = HistoricalRecords(m2m_fields=[commitments], bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("forum")

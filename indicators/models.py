@@ -6,7 +6,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.models import Commitment, choices_check, validate_sources
+from commitments.models import Commitment, HistoryAdministration, choices_check, validate_sources
 
 
 class IndicatorDirection(models.TextChoices):
@@ -107,7 +107,9 @@ class Indicator(models.Model):
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
 
     objects = IndicatorQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["last_refresh_at", "last_refresh_outcome", "last_read_at"])
+    history = HistoricalRecords(
+        excluded_fields=["last_refresh_at", "last_refresh_outcome", "last_read_at"], bases=[HistoryAdministration]
+    )
 
     class Meta:
         verbose_name = _("indicator")
@@ -177,7 +179,7 @@ class IndicatorValue(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("indicator value")

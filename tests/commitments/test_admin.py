@@ -123,3 +123,6 @@ def test_editing_milestones_inline_refreshes_the_commitment_progress(superuser_c
     assert response.status_code == 302, response.content.decode()[:2000]
     commitment.refresh_from_db()
     assert commitment.progress == 100
+    change = milestone.history.first()
+    assert change.completed_on.isoformat() == "2019-11-30"
+    assert change.history_user.is_superuser

@@ -38,6 +38,7 @@ def test_marking_a_milestone_done_records_who_why_and_updates_progress() -> None
 
     latest = milestone.history.first()
     assert (latest.history_user, latest.history_change_reason) == (member.user, "Publication du jeu de données")
+    assert latest.history_administration == carrier.administration
     assert latest.prev_record.completed_on is None
     commitment = Commitment.objects.get(pk=carrier.commitment.pk)
     assert (commitment.progress, commitment.progress_rule) == (50, CommitmentProgressRule.MILESTONES)
@@ -129,3 +130,24 @@ def test_a_correction_needs_a_reason_and_history_keeps_the_old_value() -> None:
 
     history = list(recorded.history.order_by("history_date").values_list("value", "history_change_reason"))
     assert history == [(Decimal(5), ""), (Decimal(7), "Erreur de saisie")]
+
+
+def test_history_keeps_the_administration_acted_for_even_after_the_member_moves() -> None:
+    carrier = CarrierFactory()
+    member = MembershipFactory(administration=carrier.administration)
+
+    services.set_completion(
+        commitment=carrier.commitment, completion=CommitmentCompletion.LIMITED, progress_note="", by=member.user
+    )
+    member.delete()
+    MembershipFactory(user=member.user)
+
+    assert carrier.commitment.history.first().history_administration == carrier.administration
+
+
+def test_changes_without_an_author_name_no_administration() -> None:
+    commitment = CommitmentFactory()
+
+    services.set_completion(commitment=commitment, completion=CommitmentCompletion.LIMITED, progress_note="", by=None)
+
+    assert commitment.history.first().history_administration is None
