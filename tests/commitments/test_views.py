@@ -52,3 +52,15 @@ def test_a_plan_page_costs_the_same_queries_for_more_commitments(client: Client,
 
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get("/plans/plan-test/").status_code == 200
+
+
+def test_the_home_page_costs_the_same_queries_for_more_plans(client: Client, db: None) -> None:
+    CommitmentFactory()
+    with CaptureQueriesContext(connection) as few:
+        client.get("/")
+    for _ in range(5):
+        CarrierFactory(commitment=CommitmentFactory())
+
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/").status_code == 200
+    assert len(many) == len(few)
