@@ -19,7 +19,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 install: $(VENV)/.dev
 
-run: $(VENV)/.runtime
+# A local .env, so that manage.py commands typed by hand also run in development mode.
+.env:
+	printf '# Local development settings; see .env.example for every variable.\nDEBUG=true\n' > $@
+
+run: $(VENV)/.runtime .env
 	$(PYTHON) manage.py migrate --noinput
 	$(PYTHON) manage.py load_reference_data
 	$(PYTHON) manage.py runserver 127.0.0.1:8000

@@ -93,7 +93,20 @@ class CommitmentReference(StrictSerializer):
     number = serializers.IntegerField(min_value=1)
 
 
-class CommitmentEntry(StrictSerializer):
+class SourcedEntry(StrictSerializer):
+    """An item that names its sources, and says which weaker source it rests on when unverified."""
+
+    is_verified = serializers.BooleanField()
+    source_note = serializers.CharField(allow_blank=True)
+    sources = _sources()
+
+    def validate(self, data: dict) -> dict:
+        if not data["is_verified"] and not data["source_note"]:
+            raise serializers.ValidationError({"source_note": _("Required when the item is not verified.")})
+        return data
+
+
+class CommitmentEntry(SourcedEntry):
     number = serializers.IntegerField(min_value=1)
     ogp_id = serializers.RegexField(OGP_ID, allow_blank=True)
     other_ogp_ids = serializers.ListField(child=serializers.RegexField(OGP_ID))
@@ -105,13 +118,9 @@ class CommitmentEntry(StrictSerializer):
     carriers = CarrierEntry(many=True)
     carriers_note = serializers.CharField(allow_blank=True)
     predecessor = CommitmentReference(allow_null=True)
-    is_verified = serializers.BooleanField()
-    source_note = serializers.CharField(allow_blank=True)
-    sources = _sources()
 
     def validate(self, data: dict) -> dict:
-        if not data["is_verified"] and not data["source_note"]:
-            raise serializers.ValidationError({"source_note": _("Required when the item is not verified.")})
+        data = super().validate(data)
         administrations = [carrier["administration"] for carrier in data["carriers"]]
         if len(administrations) != len(set(administrations)):
             raise serializers.ValidationError({"carriers": _("An administration is listed twice.")})
@@ -156,7 +165,7 @@ class PlanEntry(StrictSerializer):
         return data
 
 
-class ForumEntry(StrictSerializer):
+class ForumEntry(SourcedEntry):
     number = serializers.IntegerField(min_value=1, allow_null=True)
     date = serializers.DateField()
     start_time = serializers.TimeField(allow_null=True)
@@ -167,14 +176,6 @@ class ForumEntry(StrictSerializer):
     commitments = CommitmentReference(many=True)
     report_url = serializers.URLField(allow_blank=True, max_length=500)
     registration_url = serializers.URLField(allow_blank=True, max_length=500)
-    is_verified = serializers.BooleanField()
-    source_note = serializers.CharField(allow_blank=True)
-    sources = _sources()
-
-    def validate(self, data: dict) -> dict:
-        if not data["is_verified"] and not data["source_note"]:
-            raise serializers.ValidationError({"source_note": _("Required when the item is not verified.")})
-        return data
 
 
 class ReferenceFile(StrictSerializer):

@@ -19,7 +19,8 @@ def _django(code: str, **environment: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; {code}"],
         cwd=ROOT,
-        env=clean | {"DJANGO_SETTINGS_MODULE": "opengov.settings"} | environment,
+        # ENV_FILE: a developer's .env must not leak into what these tests read.
+        env=clean | {"DJANGO_SETTINGS_MODULE": "opengov.settings", "ENV_FILE": os.devnull} | environment,
         capture_output=True,
         text=True,
         timeout=60,
