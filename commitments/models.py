@@ -3,6 +3,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -132,6 +133,9 @@ class Administration(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.short_name})" if self.short_name else self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("commitments:administration", args=[self.slug])
+
 
 class ActionPlanQuerySet(models.QuerySet):
     def with_progress(self) -> "ActionPlanQuerySet":
@@ -187,6 +191,9 @@ class ActionPlan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("commitments:plan", args=[self.slug])
 
 
 class AxisQuerySet(models.QuerySet):
@@ -250,6 +257,10 @@ class CommitmentQuerySet(models.QuerySet):
     def late(self, today: datetime.date) -> "CommitmentQuerySet":
         """Commitments with at least one milestone past its due date and not done."""
         return self.filter(Exists(Milestone.objects.late(today).filter(commitment=OuterRef("pk"))))
+
+    def with_lateness(self, today: datetime.date) -> "CommitmentQuerySet":
+        """Annotate is_late, by the rule of late()."""
+        return self.annotate(is_late=Exists(Milestone.objects.late(today).filter(commitment=OuterRef("pk"))))
 
     def with_related(self) -> "CommitmentQuerySet":
         """What a list of commitments shows, in a fixed number of queries."""
@@ -403,6 +414,9 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return _("Commitment %(number)s: %(title)s") % {"number": self.number, "title": self.title}
+
+    def get_absolute_url(self) -> str:
+        return reverse("commitments:detail", args=[self.plan.slug, self.number])
 
     def clean(self) -> None:
         if self.axis_id and self.plan_id and self.axis.plan_id != self.plan_id:

@@ -1,29 +1,215 @@
-from django.db.models import Prefetch
+"""The citizens' pages: plans, commitments, administrations, history and search."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
-from commitments.models import ActionPlan, Axis, Commitment
+from commitments.filters import CommitmentFilter
+from commitments.models import ActionPlan, Administration, Axis, Carrier, CarrierRole, Commitment
 from commitments.progress import whole_percent
+from commitments.timeline import Change, commitment_timeline, latest_changes
 from forums.models import Forum
+from indicators.models import Indicator
+
+PAGE_SIZE = 30
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def _crumbs(*links: tuple[str, str]) -> list[tuple[str, str]]:
+    """Breadcrumbs from the home page; the last one is the current page."""
+    return [(_("Home"), reverse("commitments:home")), *links]
+
+
+def _plans_with_progress() -> list[ActionPlan]:
     plans = list(ActionPlan.objects.with_progress().order_by("-start_year"))
     for plan in plans:
         plan.progress_percent = whole_percent(plan.progress_average)
-    forums = Forum.objects.order_by("-date")[:5]
-    return render(request, "commitments/home.html", {"plans": plans, "forums": forums})
+    return plans
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "plans": _plans_with_progress(),
+        "changes": latest_changes(limit=5),
+        "next_forum": Forum.objects.upcoming(today).first(),
+        "last_forum": Forum.objects.past(today).first(),
+    }
+    return render(request, "commitments/home.html", context)
 
 
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     plan = get_object_or_404(ActionPlan, slug=slug)
-    commitments = Commitment.objects.in_plan(plan).with_related()
-    axes = list(
-        Axis.objects.filter(plan=plan)
-        .with_progress()
-        .prefetch_related(Prefetch("commitments", queryset=commitments, to_attr="listed_commitments"))
-    )
+    today = timezone.localdate()
+    axes = list(Axis.objects.filter(plan=plan).with_progress())
     for axis in axes:
         axis.progress_percent = whole_percent(axis.progress_average)
-    without_axis = list(commitments.filter(axis__isnull=True))
-    return render(request, "commitments/plan_detail.html", {"plan": plan, "axes": axes, "without_axis": without_axis})
+    plan.progress_percent = whole_percent(ActionPlan.objects.with_progress().get(pk=plan.pk).progress_average)
+    commitments = Commitment.objects.in_plan(plan).with_related().with_lateness(today)
+    filters = CommitmentFilter(request.GET or None, queryset=commitments, plan=plan, today=today)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "plan": plan,
+        "axes": axes,
+        "filters": filters,
+        # A filter with a value it cannot take is left out, and the page says which and why.
+        "ignored": [(filters.form.fields[name].label, " ".join(errors)) for name, errors in filters.errors.items()]
+        if filters.is_bound
+        else [],
+        "page": page,
+        "breadcrumbs": _crumbs((plan.title, "")),
+    }
+    return render(request, "commitments/plan_detail.html", context)
+
+
+def commitment_detail(request: HttpRequest, plan: str, number: int) -> HttpResponse:
+    today = timezone.localdate()
+    commitment = get_object_or_404(
+        Commitment.objects.select_related("plan", "axis", "updated_by", "predecessor__plan").prefetch_related(
+            Prefetch("carriers", queryset=Carrier.objects.select_related("administration")),
+            Prefetch("successors", queryset=Commitment.objects.select_related("plan")),
+            "milestones",
+            Prefetch(
+                "indicators", queryset=Indicator.objects.public().with_latest_value(), to_attr="public_indicators"
+            ),
+            Prefetch("forums", queryset=Forum.objects.order_by("date")),
+        ),
+        plan__slug=plan,
+        number=number,
+    )
+    milestones = list(commitment.milestones.all())
+    for milestone in milestones:
+        milestone.state = "done" if milestone.is_done else "late" if milestone.is_late(today) else "upcoming"
+    context = {
+        "commitment": commitment,
+        "milestones": milestones,
+        "is_late": any(milestone.state == "late" for milestone in milestones),
+        "breadcrumbs": _crumbs(
+            (commitment.plan.title, reverse("commitments:plan", args=[commitment.plan.slug])),
+            (_("Commitment %(number)s") % {"number": commitment.number}, ""),
+        ),
+    }
+    return render(request, "commitments/commitment_detail.html", context)
+
+
+def commitment_history(request: HttpRequest, plan: str, number: int) -> HttpResponse:
+    commitment = get_object_or_404(Commitment.objects.select_related("plan"), plan__slug=plan, number=number)
+    context = {
+        "commitment": commitment,
+        "changes": commitment_timeline(commitment),
+        "breadcrumbs": _crumbs(
+            (commitment.plan.title, reverse("commitments:plan", args=[commitment.plan.slug])),
+            (_("Commitment %(number)s") % {"number": commitment.number}, commitment.get_absolute_url()),
+            (_("History"), ""),
+        ),
+    }
+    return render(request, "commitments/commitment_history.html", context)
+
+
+def administration_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    administration = get_object_or_404(Administration, slug=slug)
+    carriers = (
+        Carrier.objects.filter(administration=administration)
+        .select_related("commitment__plan", "commitment__axis")
+        .order_by("-commitment__plan__start_year", "commitment__number")
+    )
+    context = {
+        "administration": administration,
+        "led": [carrier.commitment for carrier in carriers if carrier.role == CarrierRole.LEAD],
+        "supported": [carrier.commitment for carrier in carriers if carrier.role == CarrierRole.SUPPORT],
+        "breadcrumbs": _crumbs((administration.name, "")),
+    }
+    return render(request, "commitments/administration_detail.html", context)
+
+
+def updates(request: HttpRequest) -> HttpResponse:
+    context = {"changes": latest_changes(limit=50), "breadcrumbs": _crumbs((_("Latest updates"), ""))}
+    return render(request, "commitments/updates.html", context)
+
+
+class UpdatesFeed(Feed):
+    feed_type = Atom1Feed
+    title = gettext_lazy("Open government commitments: latest updates")
+    subtitle = gettext_lazy("Every public change to the commitments, their milestones, indicators and values.")
+
+    def link(self) -> str:
+        return reverse("commitments:updates")
+
+    def items(self) -> list[Change]:
+        return latest_changes(limit=50)
+
+    def item_title(self, change: Change) -> str:
+        return f"{change.commitment.plan.slug} — {change.commitment}: {change.subject} ({change.action})"
+
+    def item_description(self, change: Change) -> str:
+        lines = [f"{field.label} : {field.old} → {field.new}" for field in change.fields]
+        if change.reason:
+            lines.append(_("Reason: %(reason)s") % {"reason": change.reason})
+        return "\n".join(lines)
+
+    def item_link(self, change: Change) -> str:
+        return reverse("commitments:history", args=[change.commitment.plan.slug, change.commitment.number])
+
+    def item_guid(self, change: Change) -> str:
+        return f"{self.item_link(change)}#{change.at.isoformat()}-{change.subject}"
+
+    def item_pubdate(self, change: Change) -> object:
+        return change.at
+
+    def item_author_name(self, change: Change) -> str | None:
+        return change.administration.name if change.administration else None
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    words = query.split()[:10]
+    plans = commitments = indicators = []
+    if words:
+        plan_match, commitment_match, indicator_match = Q(), Q(), Q()
+        for word in words:
+            plan_match &= Q(title__icontains=word) | Q(title_en__icontains=word) | Q(slug__icontains=word)
+            commitment_match &= (
+                Q(title__icontains=word)
+                | Q(title_en__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(description__icontains=word)
+                | Q(ogp_id__iexact=word)
+            )
+            indicator_match &= Q(name__icontains=word) | Q(description__icontains=word)
+        plans = ActionPlan.objects.filter(plan_match)[:20]
+        commitments = Paginator(Commitment.objects.filter(commitment_match).with_related(), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        indicators = Indicator.objects.public().filter(indicator_match).select_related("commitment__plan")[:20]
+    context = {
+        "query": query,
+        "plans": plans,
+        "page": commitments,
+        "indicators": indicators,
+        "breadcrumbs": _crumbs((_("Search"), "")),
+    }
+    return render(request, "commitments/search.html", context)
+
+
+def static_page(request: HttpRequest, name: str, title: str) -> HttpResponse:
+    """A page of prose, written in each language as a whole rather than sentence by sentence."""
+    language = "en" if get_language() == "en" else "fr"
+    context = {
+        "title": title,
+        "publisher": settings.SITE_PUBLISHER,
+        "contact_email": settings.SITE_CONTACT_EMAIL,
+        "breadcrumbs": _crumbs((title, "")),
+    }
+    return render(request, f"pages/{name}.{language}.html", context)
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = ["User-agent: *", "Disallow: /admin/", f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "dsfr",
+    "widget_tweaks",
     "rest_framework",
     "django_filters",
     "simple_history",
@@ -57,6 +60,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees the final response: answers 304 to a matching conditional request.
+    "django.middleware.http.ConditionalGetMiddleware",
+    "opengov.middleware.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -112,10 +118,19 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+# Figures read 12 345,6 in French and 12,345.6 in English.
+USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+
+# Who publishes this instance, shown in the legal notice and the accessibility statement.
+SITE_PUBLISHER = env.str("SITE_PUBLISHER", default="")
+SITE_CONTACT_EMAIL = env.str("SITE_CONTACT_EMAIL", default="")
+
+# How long browsers and shared caches may keep a public page before asking again (seconds).
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=60)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

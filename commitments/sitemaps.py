@@ -1,0 +1,50 @@
+from django.contrib.sitemaps import Sitemap
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from commitments.models import ActionPlan, Administration, Commitment
+from indicators.models import Indicator
+
+
+class _Bilingual(Sitemap):
+    # Every page exists in French (no prefix) and English (/en/); the sitemap lists both as alternates.
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class PlanSitemap(_Bilingual):
+    def items(self) -> QuerySet:
+        return ActionPlan.objects.order_by("slug")
+
+
+class CommitmentSitemap(_Bilingual):
+    def items(self) -> QuerySet:
+        return Commitment.objects.select_related("plan").order_by("plan__slug", "number")
+
+
+class AdministrationSitemap(_Bilingual):
+    def items(self) -> QuerySet:
+        return Administration.objects.order_by("slug")
+
+
+class IndicatorSitemap(_Bilingual):
+    def items(self) -> QuerySet:
+        return Indicator.objects.public().select_related("commitment__plan").order_by("pk")
+
+
+class PageSitemap(_Bilingual):
+    def items(self) -> list[str]:
+        return ["home", "updates", "data", "accessibility", "legal"]
+
+    def location(self, name: str) -> str:
+        return reverse(f"commitments:{name}")
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "plans": PlanSitemap,
+    "commitments": CommitmentSitemap,
+    "administrations": AdministrationSitemap,
+    "indicators": IndicatorSitemap,
+}

@@ -1,0 +1,36 @@
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.urls import translate_url
+from django.utils.formats import number_format
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.filter
+def localized(obj: Any, field: str) -> str:
+    """The English version of a field on English pages when the data has one, the French otherwise."""
+    if get_language() == "en":
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field)
+
+
+@register.simple_tag(takes_context=True)
+def page_in_language(context: template.Context, language: str) -> str:
+    """The URL of the current page in another language, query string included."""
+    request = context["request"]
+    return translate_url(request.get_full_path(), language)
+
+
+@register.filter
+def figure(value: Decimal | int | None) -> str:
+    """A figure in the page's locale (12 345,6 in French), without trailing zeros; "—" when missing."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        value = value.normalize()
+    return number_format(value, use_l10n=True, force_grouping=True)

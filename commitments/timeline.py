@@ -1,0 +1,208 @@
+"""The public history: what changed, from what to what, when, for which administration, and why.
+
+Read from django-simple-history's tables. Only public fields are shown, and nothing about
+indicators that are not public; a change that touched no public field is left out.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from commitments.models import Administration, Axis, Carrier, Commitment, Milestone
+from commitments.templatetags.opengov import figure
+from indicators.models import Indicator, IndicatorValue
+
+PUBLIC_FIELDS: dict[type[models.Model], list[str]] = {
+    Commitment: [
+        "title",
+        "title_en",
+        "axis",
+        "summary",
+        "description",
+        "ogp_id",
+        "completion",
+        "progress_note",
+        "start_date",
+        "end_date",
+        "predecessor",
+    ],
+    Milestone: ["title", "due_date", "completed_on", "weight", "evidence_url"],
+    Carrier: ["administration", "role"],
+    Indicator: ["name", "unit", "baseline_value", "baseline_date", "target_value", "target_date", "source_url"],
+    IndicatorValue: ["date", "value", "note"],
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class Change:
+    at: datetime.datetime
+    kind: str  # "+" created, "~" changed, "-" deleted, as django-simple-history writes them
+    subject: str
+    commitment_id: int
+    administration_id: int | None
+    reason: str
+    fields: list[FieldChange] = field(default_factory=list)
+    commitment: Commitment | None = None
+    administration: Administration | None = None
+
+    @property
+    def action(self) -> str:
+        return {"+": _("added"), "~": _("changed"), "-": _("removed")}[self.kind]
+
+
+class _Labels:
+    """Names of the objects that history rows point to, read in one query per kind."""
+
+    def __init__(self, records: dict[type[models.Model], list[Any]]) -> None:
+        wanted: dict[type[models.Model], set[int]] = defaultdict(set)
+        for model, rows in records.items():
+            for row in rows:
+                if model is Commitment:
+                    wanted[Axis].add(row.axis_id)
+                    wanted[Commitment].add(row.predecessor_id)
+                if model is Carrier:
+                    wanted[Administration].add(row.administration_id)
+                if model is IndicatorValue:
+                    wanted[Indicator].add(row.indicator_id)
+        self.names = {
+            model: {obj.pk: obj for obj in model.objects.filter(pk__in=ids - {None})} for model, ids in wanted.items()
+        }
+
+    def related(self, model: type[models.Model], pk: int | None) -> Any:
+        return self.names.get(model, {}).get(pk)
+
+
+def _display(model: type[models.Model], name: str, value: Any, labels: _Labels) -> str:
+    if value in (None, ""):
+        return "—"
+    model_field = model._meta.get_field(name)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, models.ForeignKey):
+        return str(labels.related(model_field.related_model, value) or "—")
+    if isinstance(value, datetime.date):
+        return date_format(value)
+    if isinstance(value, Decimal):
+        return figure(value)
+    return str(value)
+
+
+def _subject(model: type[models.Model], row: Any, labels: _Labels) -> str:
+    if model is Commitment:
+        return _("Commitment")
+    if model is Milestone:
+        return _("Milestone “%(title)s”") % {"title": row.title}
+    if model is Carrier:
+        return _("Carrying administration %(name)s") % {"name": labels.related(Administration, row.administration_id)}
+    if model is Indicator:
+        return _("Indicator “%(name)s”") % {"name": row.name}
+    indicator = labels.related(Indicator, row.indicator_id)
+    return _("Value of “%(indicator)s” on %(date)s") % {"indicator": indicator, "date": date_format(row.date)}
+
+
+def _commitment_id(model: type[models.Model], row: Any, labels: _Labels) -> int | None:
+    if model is Commitment:
+        return row.id
+    if model is IndicatorValue:
+        indicator = labels.related(Indicator, row.indicator_id)
+        return indicator.commitment_id if indicator else None
+    return row.commitment_id
+
+
+def _changes(records: dict[type[models.Model], list[Any]]) -> list[Change]:
+    """Turn history rows, each model's in order of object and date, into public changes."""
+    labels = _Labels(records)
+    changes = []
+    for model, rows in records.items():
+        names = PUBLIC_FIELDS[model]
+        previous: dict[int, Any] = {}
+        for row in sorted(rows, key=lambda r: (r.id, r.history_date, r.history_id)):
+            before = previous.get(row.id)
+            previous[row.id] = row
+            if row.history_type == "~" and before is None:
+                continue  # its earlier rows were not read: nothing to compare with
+            fields = []
+            for name in names:
+                attname = model._meta.get_field(name).attname
+                old = getattr(before, attname) if before is not None and row.history_type == "~" else None
+                new = getattr(row, attname) if row.history_type != "-" else None
+                if row.history_type == "-":
+                    old = getattr(row, attname)
+                if old == new or (row.history_type == "+" and new in (None, "")):
+                    continue
+                label = str(model._meta.get_field(name).verbose_name)
+                fields.append(
+                    FieldChange(label, _display(model, name, old, labels), _display(model, name, new, labels))
+                )
+            commitment_id = _commitment_id(model, row, labels)
+            if not fields or commitment_id is None:
+                continue
+            changes.append(
+                Change(
+                    at=row.history_date,
+                    kind=row.history_type,
+                    subject=_subject(model, row, labels),
+                    commitment_id=commitment_id,
+                    administration_id=row.history_administration_id,
+                    reason=row.history_change_reason or "",
+                    fields=fields,
+                )
+            )
+    return changes
+
+
+def _attach(changes: list[Change]) -> list[Change]:
+    """Give each change its commitment and administration, in two queries."""
+    commitments = Commitment.objects.select_related("plan").in_bulk({c.commitment_id for c in changes})
+    administrations = Administration.objects.in_bulk({c.administration_id for c in changes} - {None})
+    for change in changes:
+        change.commitment = commitments.get(change.commitment_id)
+        change.administration = administrations.get(change.administration_id)
+    return sorted((c for c in changes if c.commitment), key=lambda c: c.at, reverse=True)
+
+
+def _public_indicator_ids(indicator_ids: Iterable[int]) -> set[int]:
+    return set(Indicator.objects.public().filter(pk__in=indicator_ids).values_list("pk", flat=True))
+
+
+def commitment_timeline(commitment: Commitment) -> list[Change]:
+    """Every public change to a commitment, its milestones, carriers, indicators and values; newest first."""
+    indicators = _public_indicator_ids(commitment.indicators.values_list("pk", flat=True))
+    records = {
+        Commitment: list(Commitment.history.filter(id=commitment.pk)),
+        Milestone: list(Milestone.history.filter(commitment_id=commitment.pk)),
+        Carrier: list(Carrier.history.filter(commitment_id=commitment.pk)),
+        Indicator: list(Indicator.history.filter(id__in=indicators)),
+        IndicatorValue: list(IndicatorValue.history.filter(indicator_id__in=indicators)),
+    }
+    return _attach(_changes(records))
+
+
+def latest_changes(limit: int = 50) -> list[Change]:
+    """The latest public changes across the site, newest first."""
+    records = {}
+    for model in PUBLIC_FIELDS:
+        latest = model.history.order_by("-history_date", "-history_id")
+        if model is Indicator:
+            latest = latest.filter(id__in=Indicator.objects.public().values("pk"))
+        if model is IndicatorValue:
+            latest = latest.filter(indicator_id__in=Indicator.objects.public().values("pk"))
+        ids = {row.id for row in latest[:limit]}
+        # The earlier rows of the same objects, to say what a change changed from.
+        records[model] = list(model.history.filter(id__in=ids))
+    changes = _attach(_changes(records))
+    return changes[:limit]
