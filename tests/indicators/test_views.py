@@ -14,10 +14,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def indicator() -> object:
-    indicator = IndicatorFactory(name="Jeux de données", unit="jeux", baseline_value=Decimal(0), target_value=Decimal(40000))
+    indicator = IndicatorFactory(
+        name="Jeux de données", unit="jeux", baseline_value=Decimal(0), target_value=Decimal(40000)
+    )
     for date, value, note in [
         (datetime.date(2018, 6, 30), Decimal("12345.6"), ""),
-        (datetime.date(2018, 12, 31), Decimal("-3"), "=HYPERLINK(\"http://evil\")"),
+        (datetime.date(2018, 12, 31), Decimal("-3"), '=HYPERLINK("http://evil")'),
         (datetime.date(2019, 6, 30), Decimal("22000"), "Correction : doublons retirés"),
     ]:
         IndicatorValueFactory(indicator=indicator, date=date, value=value, note=note)
@@ -46,7 +48,7 @@ def test_the_csv_download_has_the_same_figures_with_formulas_neutralised(client:
     assert f"indicateur-{indicator.pk}-jeux-de-donnees.csv" in response["Content-Disposition"]
     assert rows[0] == ["date", "value", "unit", "origin", "note"]
     assert [row[1] for row in rows[1:]] == ["12345.6", "-3", "22000"]
-    assert rows[2][4] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[2][4] == '\'=HYPERLINK("http://evil")'
 
 
 def test_a_hidden_indicator_has_no_page(client: Client) -> None:
