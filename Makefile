@@ -42,5 +42,5 @@ format: $(VENV)/.dev
 
 # Needs GNU gettext; the compiled catalogues are committed so that a fresh machine does not.
 messages: $(VENV)/.dev
-	$(PYTHON) manage.py makemessages --locale fr --ignore ".venv/*" --ignore "tests/*" --no-obsolete --no-location
+	$(PYTHON) manage.py makemessages --locale fr --ignore ".venv/*" --ignore "node_modules/*" --ignore "tests/*" --no-obsolete --no-location
 	$(PYTHON) manage.py compilemessages --locale fr --ignore ".venv/*"

@@ -292,3 +292,11 @@ def test_sitemap_lists_every_page_in_both_languages_and_robots_points_to_it(
     assert "/en/plans/2018-2020/engagements/21/" in sitemap
     assert 'hreflang="en"' in sitemap
     assert "Sitemap: http://testserver/sitemap.xml" in robots and "Disallow: /admin/" in robots
+
+
+def test_the_500_page_renders_without_a_request_and_without_a_stack_trace() -> None:
+    from django.template.loader import render_to_string
+
+    page = render_to_string("500.html")
+
+    assert "Erreur 500" in page and "Unexpected error" in page and "Traceback" not in page
