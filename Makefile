@@ -29,6 +29,8 @@ run: $(VENV)/.runtime .env
 	$(PYTHON) manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.dev
+	@# axe-core for the browser tests, when npm is there (see README: Browser tests).
+	@if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then npm ci --no-audit --no-fund; fi
 	$(PYTHON) -m pytest
 
 lint: $(VENV)/.dev

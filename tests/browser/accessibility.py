@@ -1,5 +1,6 @@
 """The accessibility check shared by the browser tests: axe-core, injected into the page and run on it."""
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -29,14 +30,24 @@ _RUN_AXE = """async (tags) => {
 }"""
 
 
+def missing_tool(message: str) -> None:
+    """Stop a browser test whose tools are not installed.
+
+    CI sets OPENGOV_BROWSER_TESTS=required, and there a missing tool fails the run. On a newcomer's
+    machine with Python alone, `make test` still runs everything else and says what to install.
+    """
+    if os.environ.get("OPENGOV_BROWSER_TESTS") == "required":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(f"{message} (OPENGOV_BROWSER_TESTS=required makes this an error, as in CI)")
+
+
 @cache
 def axe_script() -> str:
-    """axe-core's source; fails (never skips) when it is not installed."""
+    """axe-core's source; stops the test when it is not installed."""
     if not AXE_SCRIPT.is_file():
-        pytest.fail(
+        missing_tool(
             f"axe-core is missing ({AXE_SCRIPT}): run `npm ci --no-audit --no-fund` at the repository root "
-            "(Node.js and npm on Debian: apt-get install -y nodejs npm).",
-            pytrace=False,
+            "(Node.js and npm on Debian: apt-get install -y nodejs npm)."
         )
     return AXE_SCRIPT.read_text(encoding="utf-8")
 

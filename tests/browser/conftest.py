@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from tests.browser.accessibility import axe_script
+from tests.browser.accessibility import axe_script, missing_tool
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,10 +38,9 @@ _call_failed_key = pytest.StashKey[bool]()
 def browser() -> Iterator[Browser]:
     """Chromium, started for one test and closed before its database is flushed."""
     if not CHROMIUM.exists():
-        pytest.fail(
+        missing_tool(
             f"Chromium is missing ({CHROMIUM}): install Debian's package with `apt-get install -y chromium` "
-            "(never `playwright install`, which downloads a browser).",
-            pytrace=False,
+            "(never `playwright install`, which downloads a browser)."
         )
     axe_script()  # fails now, rather than at the first check, when axe-core is not installed
     with sync_playwright() as playwright:
