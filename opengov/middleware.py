@@ -1,15 +1,72 @@
+import datetime
+import os
 from collections.abc import Callable
+from functools import cache
 
+from django.apps import apps
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.http import http_date
+
+CODE_SUFFIXES = {".py", ".html", ".css", ".js", ".mo"}
+SKIPPED_FOLDERS = {".venv", "node_modules", "var", "staticfiles", ".git", "tests", "bench", "docs"}
+
+
+def _code_changed_at() -> datetime.datetime:
+    """When the code that renders pages last changed (newest file), the same in every worker process.
+
+    Pages change with the code too, and a deployment must not leave browsers on a page they
+    revalidate by date alone.
+    """
+    newest = 0.0
+    for folder, subfolders, files in os.walk(settings.BASE_DIR):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED_FOLDERS]
+        for name in files:
+            if os.path.splitext(name)[1] in CODE_SUFFIXES:
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
+    return datetime.datetime.fromtimestamp(newest, tz=datetime.UTC)
+
+
+CODE_CHANGED_AT = _code_changed_at()
+
+
+@cache
+def _history_tables() -> list[str]:
+    """The tables of django-simple-history's records: every change of every tracked model lands there."""
+    return [
+        model._meta.db_table
+        for model in apps.get_models()
+        if any(field.name == "history_date" for field in model._meta.get_fields())
+    ]
+
+
+def last_data_change() -> datetime.datetime:
+    """When public data last changed: the newest history row of any model, in one query."""
+    tables = _history_tables()
+    # Table names come from the models, never from a request.
+    union = " UNION ALL ".join(f"SELECT MAX(history_date) AS changed FROM {table}" for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(changed) FROM ({union}) AS latest")
+        (changed,) = cursor.fetchone()
+    if changed is None:
+        return CODE_CHANGED_AT
+    if isinstance(changed, str):  # SQLite returns the text it stores
+        changed = datetime.datetime.fromisoformat(changed)
+    if timezone.is_naive(changed):
+        changed = timezone.make_aware(changed, datetime.UTC)
+    return max(changed, CODE_CHANGED_AT)
 
 
 class PublicCacheMiddleware:
-    """Lets browsers and shared caches keep the pages everyone sees alike.
+    """Lets browsers and shared caches keep the pages everyone sees alike, and revalidate them.
 
     Only a successful GET that sets no cookie and has no Cache-Control of its own qualifies: the
     admin, forms and anything personal set a cookie or mark themselves private or never-cache.
+    Such a page gets Cache-Control and a Last-Modified (the last change to the data or the code);
+    ConditionalGetMiddleware, before it, adds the ETag and answers 304 to a matching request.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -25,4 +82,6 @@ class PublicCacheMiddleware:
             and "Cookie" not in response.get("Vary", "")
         ):
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+            if not response.has_header("Last-Modified"):
+                response["Last-Modified"] = http_date(last_data_change().timestamp())
         return response

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from commitments import services
 from commitments.models import ActionPlan, Commitment, CommitmentCompletion
@@ -300,3 +301,18 @@ def test_the_500_page_renders_without_a_request_and_without_a_stack_trace() -> N
     page = render_to_string("500.html")
 
     assert "Erreur 500" in page and "Unexpected error" in page and "Traceback" not in page
+
+
+def test_a_page_is_revalidated_by_date_until_the_data_changes(client: Client, db: None, monkeypatch) -> None:
+    monkeypatch.setattr("opengov.middleware.CODE_CHANGED_AT", timezone.now() - datetime.timedelta(days=1))
+    commitment = CommitmentFactory()
+    services.set_completion(commitment=commitment, completion="limited", progress_note="", by=None)
+    # HTTP dates count whole seconds: the first state must lie in an earlier second than the change.
+    for model in (ActionPlan, Commitment):
+        model.history.update(history_date=timezone.now() - datetime.timedelta(seconds=5))
+    since = client.get("/")["Last-Modified"]
+
+    assert client.get("/", headers={"if-modified-since": since}).status_code == 304
+
+    services.set_completion(commitment=commitment, completion="complete", progress_note="", by=None)
+    assert client.get("/", headers={"if-modified-since": since}).status_code == 200
