@@ -316,3 +316,12 @@ def test_a_page_is_revalidated_by_date_until_the_data_changes(client: Client, db
 
     services.set_completion(commitment=commitment, completion="complete", progress_note="", by=None)
     assert client.get("/", headers={"if-modified-since": since}).status_code == 200
+
+
+def test_english_pages_name_administrations_in_english_where_known(client: Client, reference_data: None) -> None:
+    page = _page(client, "/en/plans/2018-2020/engagements/20/")
+    administration = _page(client, "/en/administrations/haute-autorite-transparence-vie-publique/")
+
+    assert "High Authority for Transparency in Public Life" in page
+    assert "<h1>High Authority for Transparency in Public Life (HATVP)</h1>" in administration
+    assert '<span lang="fr">Haute Autorité pour la transparence de la vie publique</span>' in administration
