@@ -195,6 +195,7 @@ def test_the_history_shows_old_and_new_values_who_and_why(client: Client, db: No
     page = _page(client, f"/plans/{carrier.commitment.plan.slug}/engagements/{carrier.commitment.number}/historique/")
 
     assert "<del>Non évalué</del> → <ins>Substantiel</ins>" in page
+    assert "historique/" not in page.split("<main")[1]  # on its own history, changes do not link back to it
     assert "Bilan annuel" in page
     assert carrier.administration.name in page
 
