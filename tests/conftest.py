@@ -1,7 +1,18 @@
+from collections.abc import Iterator
+
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from commitments.reference_data import load_reference_data
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in French: a request to /en/ leaves its language active in the thread,
+    and reverse() would then give English URLs to the next test."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture
