@@ -8,9 +8,7 @@ from django.utils.translation import gettext as _
 
 from indicators.charts import value_chart
 from indicators.models import Indicator
-
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from opengov.api_output import FORMULA_STARTS
 
 
 def csv_text(value: str) -> str:

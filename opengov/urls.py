@@ -2,13 +2,23 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from commitments.sitemaps import SITEMAPS
 from commitments.views import robots_txt
+from opengov.api import build_router
+
+# The API answers in JSON whatever happens, the site in DSFR pages.
+handler400 = "opengov.api.bad_request"
+handler404 = "opengov.api.not_found"
+handler500 = "opengov.api.server_error"
 
 urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("api/v1/", include((build_router().urls, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

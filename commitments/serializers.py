@@ -1,0 +1,194 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
+from commitments.progress import whole_percent
+
+
+def commitment_key(commitment: Commitment) -> str:
+    """The stable identifier of a commitment in the API: its plan's slug and its number."""
+    return f"{commitment.plan.slug}-{commitment.number}"
+
+
+class SiteLinks(serializers.Serializer):
+    """The object's address in the API and on the site."""
+
+    def _links(self, api_name: str, args: list, obj: object) -> dict:
+        request = self.context.get("request")
+        api = reverse(f"api:{api_name}", args=args)
+        site = obj.get_absolute_url()
+        if request is not None:
+            api, site = request.build_absolute_uri(api), request.build_absolute_uri(site)
+        return {"api": api, "site": site}
+
+
+class LinksField(serializers.SerializerMethodField):
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("help_text", _("Addresses of this object: in the API, and on the public site."))
+        super().__init__(**kwargs)
+
+
+LINKS_SCHEMA = {
+    "type": "object",
+    "properties": {"api": {"type": "string", "format": "uri"}, "site": {"type": "string", "format": "uri"}},
+    "required": ["api", "site"],
+}
+
+
+class PlanSerializer(serializers.ModelSerializer, SiteLinks):
+    predecessor = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text=_("Slug of the previous plan of the same owner.")
+    )
+    progress = serializers.SerializerMethodField(
+        help_text=_("Mean progress of the commitments in %, leaving out unknown and withdrawn ones; null if none.")
+    )
+    commitment_count = serializers.IntegerField(read_only=True, help_text=_("Number of commitments."))
+    links = LinksField()
+
+    class Meta:
+        model = ActionPlan
+        fields = [
+            "slug",
+            "title",
+            "title_en",
+            "owner",
+            "start_year",
+            "end_year",
+            "published_on",
+            "status",
+            "document_url",
+            "predecessor",
+            "progress",
+            "commitment_count",
+            "sources",
+            "links",
+        ]
+
+    @extend_schema_field({"type": "integer", "nullable": True, "minimum": 0, "maximum": 100})
+    def get_progress(self, plan: ActionPlan) -> int | None:
+        return whole_percent(plan.progress_average)
+
+    @extend_schema_field(LINKS_SCHEMA)
+    def get_links(self, plan: ActionPlan) -> dict:
+        return self._links("plan-detail", [plan.slug], plan)
+
+
+class AxisSerializer(serializers.ModelSerializer):
+    plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text=_("Slug of the plan."))
+    progress = serializers.SerializerMethodField(
+        help_text=_("Mean progress of the axis's commitments in %, leaving out unknown and withdrawn ones.")
+    )
+    commitment_count = serializers.IntegerField(read_only=True, help_text=_("Number of commitments."))
+
+    class Meta:
+        model = Axis
+        fields = ["id", "plan", "number", "title", "title_en", "title_is_official", "progress", "commitment_count"]
+
+    @extend_schema_field({"type": "integer", "nullable": True, "minimum": 0, "maximum": 100})
+    def get_progress(self, axis: Axis) -> int | None:
+        return whole_percent(axis.progress_average)
+
+
+class AdministrationSerializer(serializers.ModelSerializer, SiteLinks):
+    links = LinksField()
+
+    class Meta:
+        model = Administration
+        fields = ["slug", "name", "name_is_official", "name_en", "short_name", "kind", "website", "sources", "links"]
+
+    @extend_schema_field(LINKS_SCHEMA)
+    def get_links(self, administration: Administration) -> dict:
+        return self._links("administration-detail", [administration.slug], administration)
+
+
+class CarrierSerializer(serializers.ModelSerializer):
+    administration = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text=_("Slug of the administration.")
+    )
+    name = serializers.CharField(source="administration.name", read_only=True, help_text=_("Its name."))
+
+    class Meta:
+        model = Carrier
+        fields = ["administration", "name", "role"]
+
+
+class CommitmentSerializer(serializers.ModelSerializer, SiteLinks):
+    key = serializers.SerializerMethodField(help_text=_("Stable identifier: the plan's slug and the number."))
+    plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text=_("Slug of the plan."))
+    axis = serializers.IntegerField(source="axis.number", read_only=True, allow_null=True, help_text=_("Axis number."))
+    carriers = CarrierSerializer(many=True, read_only=True, help_text=_("Carrying administrations and their role."))
+    is_late = serializers.BooleanField(read_only=True, help_text=_("A milestone is past its due date and not done."))
+    predecessor = serializers.SerializerMethodField(help_text=_("Key of the commitment this one continues."))
+    updated_by = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text=_("Slug of the administration that last updated it.")
+    )
+    links = LinksField()
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "key",
+            "ogp_id",
+            "other_ogp_ids",
+            "plan",
+            "axis",
+            "axis_is_inferred",
+            "number",
+            "title",
+            "title_is_official",
+            "title_en",
+            "summary",
+            "description",
+            "carriers",
+            "carriers_note",
+            "ogp_values",
+            "start_date",
+            "end_date",
+            "predecessor",
+            "completion",
+            "progress",
+            "progress_rule",
+            "progress_note",
+            "is_late",
+            "updated_at",
+            "updated_by",
+            "is_verified",
+            "source_note",
+            "sources",
+            "links",
+        ]
+
+    def get_key(self, commitment: Commitment) -> str:
+        return commitment_key(commitment)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_predecessor(self, commitment: Commitment) -> str | None:
+        return commitment_key(commitment.predecessor) if commitment.predecessor_id else None
+
+    @extend_schema_field(LINKS_SCHEMA)
+    def get_links(self, commitment: Commitment) -> dict:
+        return self._links("commitment-detail", [commitment_key(commitment)], commitment)
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment."))
+    is_late = serializers.BooleanField(read_only=True, help_text=_("Past its due date and not done."))
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "commitment", "title", "due_date", "completed_on", "weight", "evidence_url", "is_late"]
+
+    def get_commitment(self, milestone: Milestone) -> str:
+        return commitment_key(milestone.commitment)
+
+
+class MilestoneDoneSerializer(serializers.Serializer):
+    completed_on = serializers.DateField(help_text=_("The day the milestone was done (not in the future)."))
+    evidence_url = serializers.URLField(
+        required=False, allow_blank=True, max_length=500, help_text=_("A public link that shows it is done.")
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text=_("Why, shown in the public history.")
+    )

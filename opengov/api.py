@@ -1,0 +1,174 @@
+"""The API's wiring: router, pagination, CSV, errors in one shape, conditional requests."""
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, quote_etag
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views import defaults
+from django_filters import rest_framework as filters
+from rest_framework import exceptions, routers, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from opengov.middleware import last_data_change
+
+# --- Errors: one JSON shape everywhere ------------------------------------------------------------
+
+
+def _error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
+    error: dict[str, Any] = {"status": status_code, "code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every API error as {"error": {status, code, message, fields?}}, fields naming the rule broken."""
+    if isinstance(exc, DjangoValidationError):
+        # A service refused the change: its messages name the field and the rule.
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = _error_body(
+            response.status_code, "invalid", _("The request contains invalid values; see the fields."), detail
+        )
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        response.data = _error_body(response.status_code, str(codes), str(getattr(exc, "detail", exc)))
+    return response
+
+
+def _json_error(request: HttpRequest, status_code: int, code: str, message: str) -> HttpResponse:
+    return JsonResponse(_error_body(status_code, code, message), status=status_code)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(request, 404, "not_found", _("Not found."))
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(request, 400, "bad_request", _("The request could not be read."))
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(request, 500, "server_error", _("An unexpected error occurred; it has been logged."))
+    return defaults.server_error(request)
+
+
+# --- Filters shared by the resources ---------------------------------------------------------------
+
+
+def changed_since(queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    """Objects with a recorded change at or after the given time (their history says so)."""
+    history = queryset.model.history.model
+    return queryset.filter(Exists(history.objects.filter(id=OuterRef("pk"), history_date__gte=value)))
+
+
+def strict_boolean_filter(help_text: str, **kwargs: Any) -> filters.TypedChoiceFilter:
+    """true or false, and nothing else: a value that means neither is refused, not ignored."""
+    return filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        help_text=help_text,
+        **kwargs,
+    )
+
+
+def updated_since_filter() -> filters.IsoDateTimeFilter:
+    return filters.IsoDateTimeFilter(
+        method=changed_since,
+        label=gettext_lazy("Only objects changed at or after this moment (ISO 8601, e.g. 2020-01-31T00:00:00Z)."),
+    )
+
+
+# --- Read-only public resources, with conditional requests ------------------------------------------
+
+
+class PublicViewSet(viewsets.GenericViewSet):
+    """Open to everyone for reading; answers a matching conditional request before building anything."""
+
+    permission_classes = [AllowAny]
+    lookup_value_regex = "[^/]+"
+
+    def _conditional(self, request: Request, build: Callable[[], Response]) -> HttpResponse:
+        changed = last_data_change()
+        renderer = getattr(request, "accepted_renderer", None)
+        fingerprint = (
+            f"{changed.isoformat()}|{request.get_full_path()}|{renderer.format if renderer else ''}|{get_language()}"
+        )
+        etag = quote_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
+        response = get_conditional_response(request, etag=etag, last_modified=int(changed.timestamp()))
+        if response is None:
+            response = build()
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(changed.timestamp())
+        patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+        return response
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._conditional(request, lambda: self._list(request))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._conditional(request, lambda: Response(self.get_serializer(self.get_object()).data))
+
+    def _list(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        if request.accepted_renderer.format == "csv":
+            # A spreadsheet wants every row at once, not a page of them.
+            response = Response(self.get_serializer(queryset, many=True).data)
+            response["Content-Disposition"] = f'attachment; filename="opengov-{self.basename}.csv"'
+            return response
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class APIRootView(routers.APIRootView):
+    """The list of the API's resources, open to everyone."""
+
+    permission_classes = [AllowAny]
+
+
+class Router(routers.DefaultRouter):
+    include_format_suffixes = False
+    APIRootView = APIRootView
+
+
+def build_router() -> Router:
+    from commitments import api as commitments_api
+    from forums import api as forums_api
+    from indicators import api as indicators_api
+
+    router = Router()
+    for module in (commitments_api, indicators_api, forums_api):
+        for prefix, viewset, basename in module.ROUTES:
+            router.register(prefix, viewset, basename=basename)
+    return router
