@@ -45,7 +45,9 @@ def csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Decimal | int | float):
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"  # 12345.6, not 12345.6000 nor 1.23456E+4
+    if isinstance(value, int | float):
         return value
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from commitments.sitemaps import SITEMAPS
 from commitments.views import robots_txt
 from opengov.api import build_router
+from opengov.bulk import bulk_download
 
 # The API answers in JSON whatever happens, the site in DSFR pages.
 handler400 = "opengov.api.bad_request"
@@ -16,6 +17,7 @@ handler500 = "opengov.api.server_error"
 urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("api/v1/bulk/opengov-donnees.zip", bulk_download, name="api-bulk"),
     path("api/v1/", include((build_router().urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
