@@ -39,7 +39,7 @@ LINKS_SCHEMA = {
 
 class PlanSerializer(serializers.ModelSerializer, SiteLinks):
     predecessor = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text=_("Slug of the previous plan of the same owner.")
+        slug_field="slug", read_only=True, allow_null=True, help_text=_("Slug of the previous plan of the same owner.")
     )
     progress = serializers.SerializerMethodField(
         help_text=_("Mean progress of the commitments in %, leaving out unknown and withdrawn ones; null if none.")
@@ -122,7 +122,10 @@ class CommitmentSerializer(serializers.ModelSerializer, SiteLinks):
     is_late = serializers.BooleanField(read_only=True, help_text=_("A milestone is past its due date and not done."))
     predecessor = serializers.SerializerMethodField(help_text=_("Key of the commitment this one continues."))
     updated_by = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text=_("Slug of the administration that last updated it.")
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Slug of the administration that last updated it."),
     )
     links = LinksField()
 

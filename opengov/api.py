@@ -17,6 +17,7 @@ from django.views import defaults
 from django_filters import rest_framework as filters
 from rest_framework import exceptions, routers, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -47,6 +48,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    # An error is JSON even when the client asked for CSV: a spreadsheet row would hide it.
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = _error_body(
@@ -82,6 +87,52 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return _json_error(request, 500, "server_error", _("An unexpected error occurred; it has been logged."))
     return defaults.server_error(request)
+
+
+# --- The schema says which errors each operation can answer -------------------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error of the API has this shape.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer", "description": "The HTTP status."},
+                "code": {"type": "string", "description": "A stable code: invalid, not_found, throttled, ..."},
+                "message": {"type": "string", "description": "A sentence in the request's language."},
+                "fields": {
+                    "type": "object",
+                    "description": "For 400: each refused field with the rules it broke.",
+                    "additionalProperties": True,
+                },
+            },
+            "required": ["status", "code", "message"],
+        }
+    },
+    "required": ["error"],
+}
+ERRORS_FOR_READS = {
+    "400": "A filter or parameter has a value it cannot take; fields names it.",
+    "404": "No such object, page or format.",
+    "429": "Too many requests from this client; Retry-After says when to come back.",
+}
+ERRORS_FOR_WRITES = ERRORS_FOR_READS | {
+    "401": "No token, or an unknown one.",
+    "403": "The token's administration does not carry this commitment.",
+}
+
+
+def document_errors(result: dict, generator: object, request: object, public: bool) -> dict:
+    """drf-spectacular hook: add the JSON error answers to every operation of the schema."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            errors = ERRORS_FOR_READS if method == "get" else ERRORS_FOR_WRITES
+            for status_code, description in errors.items():
+                operation["responses"].setdefault(status_code, {"description": description, "content": reference})
+    return result
 
 
 # --- Filters shared by the resources ---------------------------------------------------------------

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Speed of the API, and how close it is to the limit of the server it runs in: requests per second and
+# p50/p99 latency of a full page of /api/v1/commitments/ and of one commitment, under gunicorn with 2
+# workers, loaded by wrk from this same machine; beside the same gunicorn workers answering the same bytes
+# from a static file (bench/static_wsgi.py). The ratio API ÷ static is the share of the server's ceiling
+# the API reaches: 1 would mean the API costs nothing above receiving a request and sending the bytes.
+#
+#   bash bench/api.sh                     # 15 s of load per endpoint and per way of serving it
+#   BENCH_DURATION=5s bash bench/api.sh   # shorter run
+#
+# Everything runs on a throw-away SQLite database and static root in a temporary directory, so it touches
+# neither var/db.sqlite3 nor a local .env. All traffic goes to 127.0.0.1 only.
+# Prints a markdown report (see docs/benchmarks.md); exits non-zero if an endpoint does not answer 200 with
+# JSON, if the list is not one full page of every commitment, if the static copy is not byte for byte what
+# the API sent, or if wrk saw errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${BENCH_DURATION:-15s}"
+WARMUP="${BENCH_WARMUP:-3s}"  # unmeasured load first, so each worker has loaded its code (and its static copy)
+THREADS="${BENCH_THREADS:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-8}"
+HOST=127.0.0.1
+STATIC_PREFIX=/static-copy  # bench/static_wsgi.py answers the saved copy of <path> at /static-copy<path>
+
+# name|path: a full page of the list (the reference data has 47 commitments: one page of 50 holds them
+# all) and one commitment.
+ENDPOINTS=(
+  "list|/api/v1/commitments/?page_size=50"
+  "detail|/api/v1/commitments/2018-2020-4/"
+)
+EXPECTED_COMMITMENTS=47
+
+log() { printf '%s\n' "$*" >&2; }
+
+# --- Tools -------------------------------------------------------------------------------------
+
+# wrk comes from Debian; the package lists are only refreshed when the install fails without it.
+if ! command -v wrk >/dev/null; then
+  log "Installing wrk (Debian package)..."
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq wrk >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y -qq wrk >/dev/null
+  fi
+fi
+
+# The project's own virtualenv, so that the versions measured are the pinned ones.
+if [ ! -x .venv/bin/python ]; then
+  log "Creating .venv (make install)..."
+  make install
+fi
+if [ ! -x .venv/bin/gunicorn ]; then
+  log "Installing requirements.txt into .venv (gunicorn is missing)..."
+  .venv/bin/python -m pip install --quiet -r requirements.txt
+fi
+
+# --- A throw-away instance ---------------------------------------------------------------------
+
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+  # Always stop the server we started (by its pid, nothing else) and remove its files.
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+# Ctrl-C or a kill still goes through the EXIT trap above.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Production-like settings: DEBUG off, as a deployment runs, and nothing read from a developer's
+# .env (ENV_FILE points to an empty file). REDIS_URL is cleared so that the cache is local memory
+# and no outside service is involved, as on the embedded default the README describes.
+: >"$WORK/empty.env"
+export ENV_FILE="$WORK/empty.env"
+export DEBUG=false
+export SECRET_KEY="bench-only-$(date +%s)-$RANDOM$RANDOM"
+export ALLOWED_HOSTS="$HOST"
+export DATABASE_URL="sqlite:///$WORK/db.sqlite3"   # $WORK is absolute: sqlite:////tmp/...
+export STATIC_ROOT="$WORK/static"
+export REDIS_URL=""
+export LOG_LEVEL=WARNING
+# All the load comes from one address, which the anonymous rate (120/minute by default) would refuse
+# after two seconds. The throttle still runs on every request, as deployed; its limit is only out of
+# reach. Per second, so that the history it keeps per address stays short, as with the real rate.
+export API_ANON_RATE="1000000/second"
+# Where the API's answers are saved for the static copy (read by bench/static_wsgi.py).
+export BENCH_STATIC_COPY="$STATIC_ROOT/api-copy"
+mkdir -p "$BENCH_STATIC_COPY"
+
+log "Building the database in $WORK (migrate, load_reference_data)..."
+.venv/bin/python manage.py migrate --noinput >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; exit 1; }
+.venv/bin/python manage.py load_reference_data >>"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; exit 1; }
+
+# A port nobody uses now, so that the benchmark never collides with a `make run` on 8000.
+PORT="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+BASE="http://$HOST:$PORT"
+
+# One server for both: bench/static_wsgi.py hands every request to Django, except those under
+# /static-copy/. No control socket: gunicorn's default one lives in ~/.gunicorn and would be shared with
+# any other gunicorn on the machine.
+.venv/bin/gunicorn static_wsgi:application --pythonpath bench --workers 2 --bind "$HOST:$PORT" \
+  --no-control-socket --log-level warning >"$WORK/gunicorn.log" 2>&1 &
+SERVER_PID=$!
+
+for _ in $(seq 100); do
+  curl -s -o /dev/null "$BASE/robots.txt" && break
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "gunicorn stopped at start-up:"; cat "$WORK/gunicorn.log" >&2; exit 1
+  fi
+  sleep 0.2
+done
+curl -s -o /dev/null "$BASE/robots.txt" || { log "gunicorn does not answer on $BASE"; exit 1; }
+
+# --- The machine -------------------------------------------------------------------------------
+
+cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
+versions="$(.venv/bin/python -c 'import sys, sqlite3, django, rest_framework, gunicorn; print(sys.version.split()[0], django.get_version(), rest_framework.__version__, gunicorn.__version__, sqlite3.sqlite_version)')"
+read -r py_version django_version drf_version gunicorn_version sqlite_version <<<"$versions"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+
+echo "## Machine"
+echo
+echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "- commit: $commit"
+echo "- CPUs (nproc): $(nproc)"
+echo "- CPU: ${cpu_model:-unknown}"
+echo "- Python $py_version, Django $django_version, Django REST framework $drf_version, gunicorn $gunicorn_version (2 sync workers), SQLite $sqlite_version"
+echo "- $(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//'): -t$THREADS -c$CONNECTIONS -d$DURATION after a $WARMUP warm-up, keep-alive, from the same machine"
+# wrk and gunicorn share these CPUs with anything else running: a busy machine lowers every figure.
+echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# --- The static copy, and checks ---------------------------------------------------------------
+
+failures=()
+header() { # header NAME FILE: the value of a response header, or nothing
+  awk -v name="$1" '{ sub(/\r$/, "") }
+    tolower(substr($0, 1, length(name) + 1)) == tolower(name) ":" { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$2"
+}
+# The status line and every header but those the server sets itself, in order: what the two ways of
+# answering must share.
+answer_headers() { tr -d '\r' <"$1" | grep -viE '^(date|server|connection|transfer-encoding|keep-alive):' | grep -v '^$'; }
+
+echo "## Checks"
+echo
+echo "| endpoint | path | status | bytes | Content-Type | commitments | static copy: same status, headers and bytes |"
+echo "|---|---|---|---:|---|---:|---|"
+# The API's answers, saved once: the static copy serves these files. All are saved before the first
+# request to the copy, at which each worker reads the index.
+: >"$BENCH_STATIC_COPY/index.tsv"
+for entry in "${ENDPOINTS[@]}"; do
+  name="${entry%%|*}"; path="${entry#*|}"
+  curl -s -D "$BENCH_STATIC_COPY/$name.headers" -o "$BENCH_STATIC_COPY/$name.body" "$BASE$path"
+  printf '%s\t%s\n' "$path" "$name" >>"$BENCH_STATIC_COPY/index.tsv"
+done
+
+for entry in "${ENDPOINTS[@]}"; do
+  name="${entry%%|*}"; path="${entry#*|}"
+  copy="$BENCH_STATIC_COPY/$name"
+  status="$(sed -n '1s/^[^ ]* \([0-9]*\).*/\1/p' "$copy.headers")"
+  size="$(wc -c <"$copy.body")"
+  content_type="$(header Content-Type "$copy.headers")"
+
+  # How many commitments the body holds: all of them on one page for the list, one for the detail.
+  count="$(.venv/bin/python - "$copy.body" "$name" <<'EOF' 2>/dev/null || echo "not JSON"
+import json, sys
+data = json.load(open(sys.argv[1], encoding="utf-8"))
+if sys.argv[2] == "list":
+    complete = data["count"] == len(data["results"]) and data["next"] is None
+    print(f"{len(data['results'])} of {data['count']}" + ("" if complete else " (not one full page)"))
+else:
+    print(1 if data.get("key") else 0)
+EOF
+)"
+
+  # The same path through the static copy, a few times: same status line, headers and bytes.
+  same=yes
+  for _ in 1 2 3 4; do
+    curl -s -D "$WORK/$name.static.headers" -o "$WORK/$name.static.body" "$BASE$STATIC_PREFIX$path"
+    if ! cmp -s "$copy.body" "$WORK/$name.static.body" \
+      || [ "$(answer_headers "$copy.headers")" != "$(answer_headers "$WORK/$name.static.headers")" ]; then
+      same=no
+    fi
+  done
+  echo "| $name | \`$path\` | $status | $size | ${content_type:-**missing**} | $count | $same |"
+
+  [ "$status" = 200 ] || failures+=("$name $path: status $status, not 200")
+  case "$content_type" in application/json*) ;; *) failures+=("$name $path: Content-Type ${content_type:-missing}, not JSON") ;; esac
+  if [ "$name" = list ] && [ "$count" != "$EXPECTED_COMMITMENTS of $EXPECTED_COMMITMENTS" ]; then
+    failures+=("$name $path: $count commitments, not one full page of $EXPECTED_COMMITMENTS")
+  fi
+  [ "$same" = yes ] || failures+=("$name: the static copy at $STATIC_PREFIX$path differs from the API's answer")
+done
+echo
+
+# Measuring an error, or a copy of something else, would be meaningless: stop here.
+if [ ${#failures[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failures[@]}" >&2
+  exit 1
+fi
+
+# --- Load --------------------------------------------------------------------------------------
+
+# CPU time (user + system) the gunicorn workers spent, in clock ticks: divided by the requests
+# served, it gives the server's own cost of an answer, which other load on the machine barely changes.
+TICKS="$(getconf CLK_TCK)"
+workers_cpu() {
+  local total=0 pid
+  for pid in $(pgrep -P "$SERVER_PID"); do  # the workers are the children of our gunicorn
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+field() { printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }  # one key=value of wrk_done.lua's line
+
+# measure NAME URL: warm-up, then the measured run; prints "requests/s p50_ms p99_ms cpu_ms_per_request".
+measure() {
+  local name="$1" url="$2" cpu_before cpu_after
+  log "wrk on $name ($url): $WARMUP warm-up, then $DURATION..."
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >"$WORK/warmup.wrk" 2>&1 || { cat "$WORK/warmup.wrk" >&2; exit 1; }
+  cpu_before="$(workers_cpu)"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/wrk_done.lua "$url" >"$WORK/$name.wrk" 2>&1
+  cpu_after="$(workers_cpu)"
+  line="$(grep '^BENCH ' "$WORK/$name.wrk")" || { cat "$WORK/$name.wrk" >&2; exit 1; }
+  bad="$(field non2xx3xx)"; errors="$(field socket_errors)"
+  if [ "$bad" != 0 ] || [ "$errors" != 0 ]; then
+    failures+=("$name $url: wrk saw $bad non-2xx/3xx responses and $errors socket errors")
+  fi
+  awk -v n="$(field requests)" -v us="$(field duration_us)" -v p50="$(field p50_us)" -v p99="$(field p99_us)" \
+    -v cpu=$((cpu_after - cpu_before)) -v ticks="$TICKS" 'BEGIN {
+      printf "%.1f %.2f %.2f %.3f\n", n / (us / 1e6), p50 / 1000, p99 / 1000, n ? cpu / ticks * 1000 / n : 0 }'
+}
+
+results=()
+for entry in "${ENDPOINTS[@]}"; do
+  name="${entry%%|*}"; path="${entry#*|}"
+  # measure runs in this shell (not a subshell), so that its failures are kept; its line goes to a file.
+  measure "$name-api" "$BASE$path" >"$WORK/$name-api.result"
+  measure "$name-static" "$BASE$STATIC_PREFIX$path" >"$WORK/$name-static.result"
+  results+=("$name|$path|$(cat "$WORK/$name-api.result")|$(cat "$WORK/$name-static.result")")
+done
+
+echo "## Results"
+echo
+echo "| endpoint | API requests/s | API p50 | API p99 | static copy requests/s | static p50 | static p99 | API ÷ static |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for result in "${results[@]}"; do
+  IFS='|' read -r name path api static <<<"$result"
+  read -r a_rps a_p50 a_p99 _ <<<"$api"
+  read -r s_rps s_p50 s_p99 _ <<<"$static"
+  awk -v name="$name" -v path="$path" -v ar="$a_rps" -v a50="$a_p50" -v a99="$a_p99" \
+    -v sr="$s_rps" -v s50="$s_p50" -v s99="$s_p99" 'BEGIN {
+      printf "| %s `%s` | %.0f | %.1f ms | %.1f ms | %.0f | %.1f ms | %.1f ms | %.3f |\n",
+        name, path, ar, a50, a99, sr, s50, s99, ar / sr }'
+done
+echo
+echo "| endpoint | server CPU per request, API | server CPU per request, static copy |"
+echo "|---|---:|---:|"
+for result in "${results[@]}"; do
+  IFS='|' read -r name path api static <<<"$result"
+  read -r _ _ _ a_cpu <<<"$api"
+  read -r _ _ _ s_cpu <<<"$static"
+  awk -v name="$name" -v a="$a_cpu" -v s="$s_cpu" 'BEGIN { printf "| %s | %.2f ms | %.3f ms |\n", name, a, s }'
+done
+echo
+
+if [ ${#failures[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failures[@]}" >&2
+  exit 1
+fi
+echo "All checks passed."
