@@ -15,6 +15,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django_filters import rest_framework as filters
+from drf_spectacular import openapi
 from rest_framework import exceptions, routers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -97,6 +98,7 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {
             "type": "object",
+            "description": "What went wrong.",
             "properties": {
                 "status": {"type": "integer", "description": "The HTTP status."},
                 "code": {"type": "string", "description": "A stable code: invalid, not_found, throttled, ..."},
@@ -113,25 +115,56 @@ ERROR_SCHEMA = {
     "required": ["error"],
 }
 ERRORS_FOR_READS = {
-    "400": "A filter or parameter has a value it cannot take; fields names it.",
-    "404": "No such object, page or format.",
-    "429": "Too many requests from this client; Retry-After says when to come back.",
+    "400": gettext_lazy("A filter or parameter has a value it cannot take; fields names it."),
+    "404": gettext_lazy("No such object, page or format."),
+    "429": gettext_lazy("Too many requests from this client; Retry-After says when to come back."),
 }
 ERRORS_FOR_WRITES = ERRORS_FOR_READS | {
-    "401": "No token, or an unknown one.",
-    "403": "The token's administration does not carry this commitment.",
+    "401": gettext_lazy("No token, or an unknown one."),
+    "403": gettext_lazy("The token's administration does not carry this commitment."),
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Every field described: by its help text, else by its name as the model gives it."""
+
+    def _get_serializer_field_meta(self, field: object, direction: str) -> dict:
+        meta = super()._get_serializer_field_meta(field, direction)
+        if not meta.get("description") and getattr(field, "label", None):
+            meta["description"] = str(field.label)
+        return meta
+
+
+PAGE_FIELDS = {
+    "count": gettext_lazy("Number of objects that match, on every page."),
+    "next": gettext_lazy("Address of the next page; null on the last."),
+    "previous": gettext_lazy("Address of the previous page; null on the first."),
+    "results": gettext_lazy("The objects of this page."),
+}
+PARAMETERS = {
+    "format": gettext_lazy("json (the default) or csv: one row per object, every row at once."),
+    "id": gettext_lazy("Identifier of the object."),
+    "slug": gettext_lazy("Slug of the object, as in its address on the site."),
 }
 
 
 def document_errors(result: dict, generator: object, request: object, public: bool) -> dict:
-    """drf-spectacular hook: add the JSON error answers to every operation of the schema."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    """drf-spectacular hook: the JSON error answers of every operation, and the few descriptions it leaves out."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name, component in schemas.items():
+        if name.startswith("Paginated"):
+            for field, description in PAGE_FIELDS.items():
+                component.get("properties", {}).get(field, {}).setdefault("description", str(description))
     reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in PARAMETERS:
+                    parameter.setdefault("description", str(PARAMETERS[parameter["name"]]))
             errors = ERRORS_FOR_READS if method == "get" else ERRORS_FOR_WRITES
             for status_code, description in errors.items():
-                operation["responses"].setdefault(status_code, {"description": description, "content": reference})
+                operation["responses"].setdefault(status_code, {"description": str(description), "content": reference})
     return result
 
 

@@ -160,7 +160,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "opengov.api_output.CSVRenderer"],
     "DEFAULT_PAGINATION_CLASS": "opengov.api_output.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "opengov.api.AutoSchema",
     "EXCEPTION_HANDLER": "opengov.api.exception_handler",
     # Shared across workers through the cache, which is Redis when REDIS_URL is set.
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],

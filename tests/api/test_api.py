@@ -396,3 +396,27 @@ def test_a_withdrawn_completion_does_not_break_the_commitment_list(api: APIClien
     CommitmentFactory(completion=CommitmentCompletion.WITHDRAWN)
 
     assert api.get("/api/v1/commitments/").status_code == 200
+
+
+def test_the_schema_describes_every_operation_parameter_and_field(db: None) -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    undescribed = [
+        f"{name}.{field}"
+        for name, component in schema["components"]["schemas"].items()
+        for field, description in component.get("properties", {}).items()
+        if not description.get("description")
+    ]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if not operation.get("description"):
+                undescribed.append(f"{method} {path}")
+            undescribed += [
+                f"{method} {path} ?{parameter['name']}"
+                for parameter in operation.get("parameters", [])
+                if not parameter.get("description")
+            ]
+            assert {"400", "404", "429"} <= set(operation["responses"]), f"{method} {path}"
+    assert undescribed == []
