@@ -33,6 +33,7 @@ from commitments.serializers import (
     MilestoneDoneSerializer,
     MilestoneSerializer,
     PlanSerializer,
+    commitment_key_filter,
 )
 from opengov.api import PublicViewSet, strict_boolean_filter, updated_since_filter
 
@@ -203,10 +204,10 @@ class CommitmentViewSet(PublicViewSet):
         queryset = self.get_queryset()
         if OGP_ID.match(key):
             return get_object_or_404(queryset, ogp_id=key)
-        plan, _, number = key.rpartition("-")
-        if not number.isdigit():
+        lookup = commitment_key_filter(key)
+        if lookup is None:
             raise exceptions.NotFound()
-        return get_object_or_404(queryset, plan__slug=plan, number=int(number))
+        return get_object_or_404(queryset, lookup)
 
 
 class MilestoneFilter(filters.FilterSet):
@@ -223,10 +224,8 @@ class MilestoneFilter(filters.FilterSet):
         fields = ["plan", "commitment", "done", "due", "updated_since"]
 
     def filter_commitment(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        plan, _, number = value.rpartition("-")
-        if not number.isdigit():
-            return queryset.none()
-        return queryset.filter(commitment__plan__slug=plan, commitment__number=int(number))
+        lookup = commitment_key_filter(value, "commitment__")
+        return queryset.none() if lookup is None else queryset.filter(lookup)
 
     def filter_done(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(completed_on__isnull=not value)

@@ -1,3 +1,4 @@
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -10,6 +11,14 @@ from commitments.progress import whole_percent
 def commitment_key(commitment: Commitment) -> str:
     """The stable identifier of a commitment in the API: its plan's slug and its number."""
     return f"{commitment.plan.slug}-{commitment.number}"
+
+
+def commitment_key_filter(key: str, prefix: str = "") -> Q | None:
+    """The lookup for a commitment key such as 2018-2020-4 (under `prefix`), or None if it is not one."""
+    plan, _, number = key.rpartition("-")
+    if not plan or not number.isdigit():
+        return None
+    return Q(**{f"{prefix}plan__slug": plan, f"{prefix}number": int(number)})
 
 
 class SiteLinks(serializers.Serializer):

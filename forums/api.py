@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers
 
 from commitments.models import Commitment
-from commitments.serializers import commitment_key
+from commitments.serializers import commitment_key, commitment_key_filter
 from forums.models import Forum
 from opengov.api import PublicViewSet, updated_since_filter
 
@@ -48,10 +48,8 @@ class ForumFilter(filters.FilterSet):
         fields = ["date", "commitment", "updated_since"]
 
     def filter_commitment(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        plan, _, number = value.rpartition("-")
-        if not number.isdigit():
-            return queryset.none()
-        return queryset.filter(commitments__plan__slug=plan, commitments__number=int(number)).distinct()
+        lookup = commitment_key_filter(value, "commitments__")
+        return queryset.none() if lookup is None else queryset.filter(lookup).distinct()
 
 
 @extend_schema_view(

@@ -420,3 +420,16 @@ def test_the_schema_describes_every_operation_parameter_and_field(db: None) -> N
             ]
             assert {"400", "404", "429"} <= set(operation["responses"]), f"{method} {path}"
     assert undescribed == []
+
+
+def test_milestones_and_forums_filter_by_commitment_key(api: APIClient, reference_data: None) -> None:
+    commitment = Commitment.objects.get(ogp_id="FR0049")
+    MilestoneFactory(commitment=commitment, title="Registre ouvert")
+
+    milestones = api.get("/api/v1/milestones/", {"commitment": "2018-2020-20"}).json()
+    forums = api.get("/api/v1/forums/", {"commitment": "2018-2020-20"}).json()
+    nothing = api.get("/api/v1/forums/", {"commitment": "not-a-key"}).json()
+
+    assert [m["title"] for m in milestones["results"]] == ["Registre ouvert"]
+    assert [f["number"] for f in forums["results"]] == [2]
+    assert nothing["count"] == 0
