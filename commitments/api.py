@@ -24,6 +24,7 @@ from commitments.models import (
     Commitment,
     CommitmentCompletion,
     Milestone,
+    words_match,
 )
 from commitments.permissions import can_edit_commitment
 from commitments.serializers import (
@@ -38,16 +39,6 @@ from commitments.serializers import (
 from opengov.api import PublicViewSet, strict_boolean_filter, updated_since_filter
 
 OGP_ID = re.compile(r"^[A-Z]{2,3}[0-9]{4}$")
-
-
-def _words(queryset: QuerySet, fields: list[str], value: str) -> QuerySet:
-    """Every word must appear in one of the fields."""
-    for word in value.split()[:10]:
-        match = Q()
-        for field in fields:
-            match |= Q(**{f"{field}__icontains": word})
-        queryset = queryset.filter(match)
-    return queryset
 
 
 class PlanFilter(filters.FilterSet):
@@ -116,7 +107,7 @@ class AdministrationFilter(filters.FilterSet):
         )
 
     def filter_words(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return _words(queryset, ["name", "name_en", "short_name"], value)
+        return queryset.filter(words_match(["name", "name_en", "short_name"], value))
 
 
 @extend_schema_view(
@@ -172,7 +163,7 @@ class CommitmentFilter(filters.FilterSet):
         return queryset.filter(is_late=value)
 
     def filter_words(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return _words(queryset, ["title", "title_en", "summary", "description", "ogp_id"], value)
+        return queryset.matching(value)
 
 
 @extend_schema_view(

@@ -1,7 +1,7 @@
 import datetime
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from commitments.models import ActionPlan, Administration, Carrier, Commitment, CommitmentCompletion, Milestone
@@ -30,16 +30,7 @@ class CommitmentFilter(django_filters.FilterSet):
         self.filters["administration"].extra["choices"] = [(a.slug, a.name) for a in administrations]
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        words = Q()
-        for word in value.split()[:10]:
-            words &= (
-                Q(title__icontains=word)
-                | Q(title_en__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(description__icontains=word)
-                | Q(ogp_id__iexact=word)
-            )
-        return queryset.filter(words)
+        return queryset.matching(value)
 
     def filter_administration(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(Carrier.objects.filter(commitment=OuterRef("pk"), administration__slug=value)))

@@ -1,4 +1,6 @@
 import datetime
+import functools
+import operator
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -28,6 +30,14 @@ class HistoryAdministration(models.Model):
 
     class Meta:
         abstract = True
+
+
+def words_match(fields: list[str], text: str) -> Q:
+    """Every word of the text (ten at most) appears, ignoring case, in one of the fields."""
+    match = Q()
+    for word in text.split()[:10]:
+        match &= functools.reduce(operator.or_, (Q(**{f"{field}__icontains": word}) for field in fields))
+    return match
 
 
 class AdministrationKind(models.TextChoices):
@@ -253,6 +263,10 @@ class CommitmentQuerySet(models.QuerySet):
         if role:
             carriers = carriers.filter(role=role)
         return self.filter(Exists(carriers))
+
+    def matching(self, text: str) -> "CommitmentQuerySet":
+        """Commitments whose title, English title, summary, description or OGP id hold every word."""
+        return self.filter(words_match(["title", "title_en", "summary", "description", "ogp_id"], text))
 
     def late(self, today: datetime.date) -> "CommitmentQuerySet":
         """Commitments with at least one milestone past its due date and not done."""

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from commitments.filters import CommitmentFilter
-from commitments.models import ActionPlan, Administration, Axis, Carrier, CarrierRole, Commitment
+from commitments.models import ActionPlan, Administration, Axis, Carrier, CarrierRole, Commitment, words_match
 from commitments.progress import whole_percent
 from commitments.timeline import Change, commitment_timeline, latest_changes
 from forums.models import Forum
@@ -46,12 +46,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    plan = get_object_or_404(ActionPlan, slug=slug)
+    plan = get_object_or_404(ActionPlan.objects.with_progress(), slug=slug)
+    plan.progress_percent = whole_percent(plan.progress_average)
     today = timezone.localdate()
     axes = list(Axis.objects.filter(plan=plan).with_progress())
     for axis in axes:
         axis.progress_percent = whole_percent(axis.progress_average)
-    plan.progress_percent = whole_percent(ActionPlan.objects.with_progress().get(pk=plan.pk).progress_average)
     commitments = Commitment.objects.in_plan(plan).with_related().with_lateness(today)
     filters = CommitmentFilter(request.GET or None, queryset=commitments, plan=plan, today=today)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -169,25 +169,16 @@ class UpdatesFeed(Feed):
 
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    words = query.split()[:10]
     plans = commitments = indicators = []
-    if words:
-        plan_match, commitment_match, indicator_match = Q(), Q(), Q()
-        for word in words:
-            plan_match &= Q(title__icontains=word) | Q(title_en__icontains=word) | Q(slug__icontains=word)
-            commitment_match &= (
-                Q(title__icontains=word)
-                | Q(title_en__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(description__icontains=word)
-                | Q(ogp_id__iexact=word)
-            )
-            indicator_match &= Q(name__icontains=word) | Q(description__icontains=word)
-        plans = ActionPlan.objects.filter(plan_match)[:20]
-        commitments = Paginator(Commitment.objects.filter(commitment_match).with_related(), PAGE_SIZE).get_page(
-            request.GET.get("page")
+    if query:
+        plans = ActionPlan.objects.filter(words_match(["title", "title_en", "slug"], query))[:20]
+        matching = Commitment.objects.matching(query).with_related()
+        commitments = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
+        indicators = (
+            Indicator.objects.public()
+            .filter(words_match(["name", "description"], query))
+            .select_related("commitment__plan")[:20]
         )
-        indicators = Indicator.objects.public().filter(indicator_match).select_related("commitment__plan")[:20]
     context = {
         "query": query,
         "plans": plans,

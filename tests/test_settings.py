@@ -78,3 +78,19 @@ def test_services_come_from_the_environment() -> None:
         "False",
         "['opengov.example.org', 'www.opengov.example.org']\n",
     ]
+
+
+def test_manage_py_says_what_is_missing_without_a_stack_trace() -> None:
+    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean | {"DEBUG": "false", "ENV_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("opengov: SECRET_KEY must be set when DEBUG is off")
+    assert "Traceback" not in result.stderr
