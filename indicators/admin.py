@@ -22,8 +22,8 @@ class IndicatorValueInline(admin.TabularInline):
 
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "commitment", "unit", "source_kind", "is_public", "last_refresh_outcome", "last_read_at"]
-    list_filter = ["source_kind", "is_public", "last_refresh_outcome", "commitment__plan"]
+    list_display = ["name", "commitment", "unit", "source_format", "is_public", "last_refresh_outcome", "last_read_at"]
+    list_filter = ["source_format", "is_public", "last_refresh_outcome", "commitment__plan"]
     search_fields = ["name", "description", "commitment__title", "commitment__ogp_id"]
     list_select_related = ["commitment"]
     autocomplete_fields = ["commitment"]

@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +16,7 @@ class IndicatorDirection(models.TextChoices):
     DECREASE = "decrease", _("Should decrease")
 
 
-class IndicatorSourceKind(models.TextChoices):
+class IndicatorSourceFormat(models.TextChoices):
     MANUAL = "manual", _("Entered by people")
     JSON = "json", _("JSON over HTTP(S)")
     CSV = "csv", _("CSV over HTTP(S)")
@@ -37,10 +38,23 @@ class IndicatorRefreshOutcome(models.TextChoices):
     ERROR = "error", _("Error")
 
 
+class IndicatorRefreshTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Scheduled")
+    ADMIN = "admin", _("Asked for in the admin")
+    COMMAND = "command", _("Command line")
+
+
 class IndicatorValueOrigin(models.TextChoices):
     MANUAL = "manual", _("Entered by hand")
     AUTOMATIC = "automatic", _("Read from the source")
     IMPORT = "import", _("Imported from a file")
+
+
+# A refresh still waiting this long after it was queued is presumed lost (its message expired with a
+# stopped broker, say) and may be queued again; a task's own time limit is far shorter.
+REQUEUE_AFTER = datetime.timedelta(minutes=30)
+# Refreshes that end in an error this many times in a row flag the indicator as failing.
+FAILING_AFTER = 3
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -48,13 +62,22 @@ class IndicatorQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
     def automatic(self) -> "IndicatorQuerySet":
-        return self.exclude(source_kind=IndicatorSourceKind.MANUAL)
+        return self.exclude(source_format=IndicatorSourceFormat.MANUAL)
 
     def due(self, now: datetime.datetime) -> "IndicatorQuerySet":
-        """Automatic indicators never read, or last read at least one interval ago."""
-        return self.automatic().filter(
-            Q(last_refresh_at__isnull=True) | Q(last_refresh_at__lte=now - F("refresh_interval"))
+        """Automatic indicators never read, or last read at least one interval ago, and not already waiting
+        in the queue: a refresh queued within REQUEUE_AFTER and not yet run is not queued twice."""
+        return (
+            self.automatic()
+            .filter(Q(last_refresh_at__isnull=True) | Q(last_refresh_at__lte=now - F("refresh_interval")))
+            .exclude(
+                Q(refresh_queued_at__gt=now - REQUEUE_AFTER)
+                & (Q(last_refresh_at__isnull=True) | Q(last_refresh_at__lt=F("refresh_queued_at")))
+            )
         )
+
+    def failing(self) -> "IndicatorQuerySet":
+        return self.filter(consecutive_failures__gte=FAILING_AFTER)
 
     def with_latest_value(self) -> "IndicatorQuerySet":
         """Annotate latest_value and latest_value_date, in the same query."""
@@ -63,6 +86,17 @@ class IndicatorQuerySet(models.QuerySet):
             latest_value=Subquery(latest.values("value")[:1]),
             latest_value_date=Subquery(latest.values("date")[:1]),
         )
+
+
+# Kept up to date by the refreshes themselves, which have their own log (IndicatorRefresh): not history.
+REFRESH_STATE_FIELDS = (
+    "last_refresh_at",
+    "last_refresh_outcome",
+    "last_refresh_message",
+    "last_read_at",
+    "consecutive_failures",
+    "refresh_queued_at",
+)
 
 
 class Indicator(models.Model):
@@ -79,8 +113,8 @@ class Indicator(models.Model):
     direction = models.CharField(
         _("direction"), max_length=10, choices=IndicatorDirection.choices, default=IndicatorDirection.INCREASE
     )
-    source_kind = models.CharField(
-        _("source"), max_length=10, choices=IndicatorSourceKind.choices, default=IndicatorSourceKind.MANUAL
+    source_format = models.CharField(
+        _("source"), max_length=10, choices=IndicatorSourceFormat.choices, default=IndicatorSourceFormat.MANUAL
     )
     source_url = models.URLField(_("source URL"), max_length=1000, blank=True)
     source_selector = models.CharField(
@@ -95,6 +129,23 @@ class Indicator(models.Model):
     source_match_column = models.CharField(_("match column"), max_length=200, blank=True)
     source_match_value = models.CharField(_("match value"), max_length=200, blank=True)
     refresh_interval = models.DurationField(_("refresh interval"), default=datetime.timedelta(days=1))
+    minimum_value = models.DecimalField(
+        _("lowest possible value"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        default=0,
+        help_text=_("Values below it are refused, for example 0 for a count. Empty: no lower bound."),
+    )
+    maximum_value = models.DecimalField(
+        _("highest possible value"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Values above it are refused, for example 100 for a percentage. Empty: no upper bound."),
+    )
     is_public = models.BooleanField(_("public"), default=True)
     last_refresh_at = models.DateTimeField(_("last refresh"), null=True, blank=True, editable=False)
     last_refresh_outcome = models.CharField(
@@ -104,13 +155,14 @@ class Indicator(models.Model):
         default=IndicatorRefreshOutcome.NEVER,
         editable=False,
     )
+    last_refresh_message = models.TextField(_("last refresh message"), blank=True, editable=False)
     last_read_at = models.DateTimeField(_("last successful read"), null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(_("failed refreshes in a row"), default=0, editable=False)
+    refresh_queued_at = models.DateTimeField(_("refresh queued at"), null=True, blank=True, editable=False)
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
 
     objects = IndicatorQuerySet.as_manager()
-    history = HistoricalRecords(
-        excluded_fields=["last_refresh_at", "last_refresh_outcome", "last_read_at"], bases=[HistoryAdministration]
-    )
+    history = HistoricalRecords(excluded_fields=[*REFRESH_STATE_FIELDS], bases=[HistoryAdministration])
 
     class Meta:
         verbose_name = _("indicator")
@@ -121,9 +173,9 @@ class Indicator(models.Model):
                 "direction", IndicatorDirection, "indicator_direction_valid", _("An indicator increases or decreases.")
             ),
             choices_check(
-                "source_kind",
-                IndicatorSourceKind,
-                "indicator_source_kind_valid",
+                "source_format",
+                IndicatorSourceFormat,
+                "indicator_source_format_valid",
                 _("This kind of source does not exist."),
             ),
             choices_check(
@@ -142,10 +194,17 @@ class Indicator(models.Model):
                 ),
             ),
             models.CheckConstraint(
-                condition=Q(source_kind__in=[IndicatorSourceKind.MANUAL, IndicatorSourceKind.COMPUTED])
+                condition=Q(source_format__in=[IndicatorSourceFormat.MANUAL, IndicatorSourceFormat.COMPUTED])
                 | ~Q(source_url=""),
                 name="indicator_remote_source_has_url",
                 violation_error_message=_("A JSON or CSV source needs its URL."),
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_value__isnull=True)
+                | Q(maximum_value__isnull=True)
+                | Q(maximum_value__gt=F("minimum_value")),
+                name="indicator_bounds_ordered",
+                violation_error_message=_("The highest possible value must be above the lowest."),
             ),
             models.CheckConstraint(
                 condition=Q(refresh_interval__gt=datetime.timedelta(0)),
@@ -159,6 +218,30 @@ class Indicator(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("indicators:detail", args=[self.commitment.plan.slug, self.commitment.number, self.pk])
+
+    @property
+    def is_automatic(self) -> bool:
+        return self.source_format != IndicatorSourceFormat.MANUAL
+
+    @property
+    def is_failing(self) -> bool:
+        return self.consecutive_failures >= FAILING_AFTER
+
+    def bounds_error(self, value: Decimal) -> str | None:
+        """Why a value cannot be one of this indicator's, or None when it can."""
+        if self.minimum_value is not None and value < self.minimum_value:
+            return _("%(value)s is below %(minimum)s, the lowest possible value of “%(indicator)s”.") % {
+                "value": value,
+                "minimum": self.minimum_value.normalize(),
+                "indicator": self.name,
+            }
+        if self.maximum_value is not None and value > self.maximum_value:
+            return _("%(value)s is above %(maximum)s, the highest possible value of “%(indicator)s”.") % {
+                "value": value,
+                "maximum": self.maximum_value.normalize(),
+                "indicator": self.name,
+            }
+        return None
 
 
 class IndicatorValue(models.Model):
@@ -202,3 +285,42 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} — {self.date}: {self.value}"
+
+
+class IndicatorRefresh(models.Model):
+    """One reading of an indicator's source and what came of it: the log behind the admin and the flag."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="refreshes"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=IndicatorRefreshOutcome.choices)
+    value = models.DecimalField(_("value read"), max_digits=20, decimal_places=4, null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=IndicatorRefreshTrigger.choices)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    will_retry = models.BooleanField(_("will be tried again"), default=False)
+
+    class Meta:
+        verbose_name = _("indicator refresh")
+        verbose_name_plural = _("indicator refreshes")
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["indicator", "-started_at"], name="indicatorrefresh_latest")]
+        constraints = [
+            choices_check(
+                "outcome",
+                IndicatorRefreshOutcome,
+                "indicatorrefresh_outcome_valid",
+                _("This outcome does not exist."),
+            ),
+            choices_check(
+                "trigger",
+                IndicatorRefreshTrigger,
+                "indicatorrefresh_trigger_valid",
+                _("This trigger does not exist."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} — {self.started_at:%Y-%m-%d %H:%M}: {self.get_outcome_display()}"

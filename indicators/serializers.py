@@ -27,7 +27,7 @@ class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
             "target_value",
             "target_date",
             "direction",
-            "source_kind",
+            "source_format",
             "source_url",
             "last_read_at",
             "latest_value",

@@ -26,6 +26,9 @@ def record_value(
     """Record an indicator's value on a date; a date that already has one must be corrected instead."""
     if date > timezone.localdate():
         raise ValidationError({"date": _("A value cannot be recorded for a date still to come.")})
+    out_of_bounds = indicator.bounds_error(value)
+    if out_of_bounds:
+        raise ValidationError({"value": out_of_bounds})
     if IndicatorValue.objects.filter(indicator=indicator, date=date).exists():
         raise ValidationError({"date": _("This indicator already has a value on this date; correct it instead.")})
     indicator_value = IndicatorValue(
@@ -48,6 +51,9 @@ def correct_value(*, indicator_value: IndicatorValue, value: Decimal, by: User |
     """Replace a recorded value; the reason is required and public, the history keeps the old value."""
     if not reason.strip():
         raise ValidationError({"reason": _("A correction must say why the value changes.")})
+    out_of_bounds = indicator_value.indicator.bounds_error(value)
+    if out_of_bounds:
+        raise ValidationError({"value": out_of_bounds})
     indicator_value.value = value
     indicator_value.note = reason
     indicator_value.recorded_by = by

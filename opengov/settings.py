@@ -137,7 +137,15 @@ PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=60)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Pages and the API keep answering when Redis stops: the cache is then a miss, not an error.
+            "BACKEND": "opengov.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            # A stopped Redis refuses at once; one that hangs must not hold a request for long either.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -147,6 +155,41 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task's message is acknowledged when it has run, not when it starts: a worker that dies mid-task
+# leaves it to be run again (at once when a pool process dies, after the visibility timeout when the
+# whole worker does). Tasks are written to be run twice without harm.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Seconds before Redis hands an unacknowledged message to another worker: longer than any task.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Queuing while the broker is away fails within seconds with an error the admin shows, rather than
+# holding the request; the scheduled run queues the indicator again once Redis is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "queue-due-indicator-refreshes": {
+        "task": "indicators.tasks.queue_due_refreshes",
+        "schedule": env.int("INDICATOR_SCHEDULE_SECONDS", default=300),
+    },
+}
+
+# Reading indicators from their sources (indicators/fetch.py). Addresses that are not public are refused;
+# these networks (CIDR, comma-separated) are exempt, for an intranet's sources or the tests' local server.
+INDICATOR_SOURCES_ALLOWED_NETWORKS = env.list("INDICATOR_SOURCES_ALLOWED_NETWORKS", default=[])
+INDICATOR_SOURCE_CONNECT_TIMEOUT = env.float("INDICATOR_SOURCE_CONNECT_TIMEOUT", default=5.0)
+# The whole response must arrive within this many seconds, however slowly it trickles.
+INDICATOR_SOURCE_READ_TIMEOUT = env.float("INDICATOR_SOURCE_READ_TIMEOUT", default=15.0)
+# Largest body read, in bytes, before and after decompression.
+INDICATOR_SOURCE_MAX_BYTES = env.int("INDICATOR_SOURCE_MAX_BYTES", default=5 * 1024 * 1024)
+# First wait before a failed reading is tried again, in seconds; each retry waits twice as long.
+INDICATOR_RETRY_BASE_SECONDS = env.float("INDICATOR_RETRY_BASE_SECONDS", default=30.0)
 
 REST_FRAMEWORK = {
     # Only tokens: an administration's systems write with one, and no browser session can be

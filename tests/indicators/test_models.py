@@ -44,23 +44,23 @@ def test_the_target_lies_on_the_side_of_the_direction(
 
 def test_a_remote_source_needs_its_url() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
-        IndicatorFactory(source_kind="json", source_url="")
-    IndicatorFactory(source_kind="json", source_url="https://www.data.gouv.fr/api/1/datasets/")
+        IndicatorFactory(source_format="json", source_url="")
+    IndicatorFactory(source_format="json", source_url="https://www.data.gouv.fr/api/1/datasets/")
 
 
 def test_due_indicators_are_automatic_and_never_read_or_read_an_interval_ago() -> None:
     now = timezone.now()
-    never_read = IndicatorFactory(source_kind="json", source_url="https://example.org/a.json")
+    never_read = IndicatorFactory(source_format="json", source_url="https://example.org/a.json")
     stale = IndicatorFactory(
-        source_kind="csv",
+        source_format="csv",
         source_url="https://example.org/a.csv",
         last_refresh_at=now - datetime.timedelta(days=2),
         last_refresh_outcome=IndicatorRefreshOutcome.NEW_VALUE,
     )
     IndicatorFactory(
-        source_kind="csv", source_url="https://example.org/b.csv", last_refresh_at=now - datetime.timedelta(hours=1)
+        source_format="csv", source_url="https://example.org/b.csv", last_refresh_at=now - datetime.timedelta(hours=1)
     )
-    IndicatorFactory(source_kind="manual")
+    IndicatorFactory(source_format="manual")
 
     assert set(Indicator.objects.due(now)) == {never_read, stale}
 

@@ -1,0 +1,160 @@
+"""One refresh of an indicator: read its source, record what changed, and log the outcome.
+
+The same function runs in a Celery worker, in the `refresh_indicators` command and behind the
+admin's buttons. It can run twice for the same reading without harm (a task is run again when its
+worker dies before acknowledging it): a value equal to the latest one is "unchanged" and adds
+nothing, and the indicator's row is locked while the reading is compared and written.
+"""
+
+import logging
+import time
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from indicators.fetch import SourceError
+from indicators.models import (
+    Indicator,
+    IndicatorRefresh,
+    IndicatorRefreshOutcome,
+    IndicatorSourceFormat,
+    IndicatorValue,
+    IndicatorValueOrigin,
+)
+from indicators.services import correct_value, record_value
+from indicators.sources import COMPUTATIONS, read_source
+
+logger = logging.getLogger("opengov.indicators")
+
+
+def describe_source(indicator: Indicator) -> str:
+    if indicator.source_format == IndicatorSourceFormat.COMPUTED:
+        computation = COMPUTATIONS.get(indicator.source_selector)
+        return str(computation.label) if computation else indicator.source_selector
+    return indicator.source_url or _("no source")
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def refresh_indicator(
+    indicator_id: int, *, trigger: str, attempt: int = 1, may_retry: bool = False
+) -> IndicatorRefresh | None:
+    """Read the indicator's source once. Returns the logged refresh, or None if the indicator is gone."""
+    started_at, started = timezone.now(), time.monotonic()
+    indicator = Indicator.objects.select_related("commitment").filter(pk=indicator_id).first()
+    if indicator is None:
+        return None
+    try:
+        value = read_source(indicator)
+        out_of_bounds = indicator.bounds_error(value)
+        if out_of_bounds:
+            raise SourceError(out_of_bounds)
+    except SourceError as error:
+        return record_failure(
+            indicator,
+            error,
+            trigger=trigger,
+            attempt=attempt,
+            will_retry=error.transient and may_retry,
+            started_at=started_at,
+            duration_ms=_elapsed_ms(started),
+        )
+    return _record_reading(indicator, value, trigger=trigger, attempt=attempt, started_at=started_at, started=started)
+
+
+@transaction.atomic
+def _record_reading(
+    indicator: Indicator, value: Decimal, *, trigger: str, attempt: int, started_at, started: float
+) -> IndicatorRefresh:
+    # The lock makes a second run of the same refresh wait, then find the value already there.
+    indicator = Indicator.objects.select_for_update().select_related("commitment").get(pk=indicator.pk)
+    today = timezone.localdate()
+    latest = IndicatorValue.objects.filter(indicator=indicator).order_by("-date").first()
+    shown = f"{value.normalize():f}"
+    if latest is not None and latest.value == value:
+        outcome = IndicatorRefreshOutcome.UNCHANGED
+        message = _("The source still gives %(value)s.") % {"value": shown}
+    elif latest is not None and latest.date == today and latest.origin != IndicatorValueOrigin.AUTOMATIC:
+        # A person recorded today's figure: a reading never overwrites it.
+        outcome = IndicatorRefreshOutcome.UNCHANGED
+        message = _("The source gives %(value)s; today's value, recorded by a person, is kept.") % {"value": shown}
+    elif latest is not None and latest.date == today:
+        correct_value(
+            indicator_value=latest,
+            value=value,
+            by=None,
+            reason=_("Read again from the source the same day: %(old)s became %(new)s.")
+            % {"old": f"{latest.value.normalize():f}", "new": shown},
+        )
+        outcome = IndicatorRefreshOutcome.NEW_VALUE
+        message = _("Today's value is now %(value)s.") % {"value": shown}
+    else:
+        record_value(indicator=indicator, date=today, value=value, origin=IndicatorValueOrigin.AUTOMATIC, by=None)
+        outcome = IndicatorRefreshOutcome.NEW_VALUE
+        message = _("New value: %(value)s.") % {"value": shown}
+    now = timezone.now()
+    Indicator.objects.filter(pk=indicator.pk).update(
+        last_refresh_at=now,
+        last_refresh_outcome=outcome,
+        last_refresh_message=message,
+        last_read_at=now,
+        consecutive_failures=0,
+    )
+    refresh = IndicatorRefresh.objects.create(
+        indicator=indicator,
+        started_at=started_at,
+        duration_ms=_elapsed_ms(started),
+        outcome=outcome,
+        value=value,
+        message=message,
+        trigger=trigger,
+        attempt=attempt,
+    )
+    logger.info("Indicator %s refreshed: %s (%s)", indicator.pk, outcome, shown)
+    return refresh
+
+
+@transaction.atomic
+def record_failure(
+    indicator: Indicator,
+    error: SourceError,
+    *,
+    trigger: str,
+    attempt: int,
+    will_retry: bool,
+    started_at,
+    duration_ms: int,
+) -> IndicatorRefresh:
+    """Log a failed reading; the last good value stays and nothing is added."""
+    message = _("Indicator “%(name)s” (no. %(id)s), source %(source)s: %(error)s") % {
+        "name": indicator.name,
+        "id": indicator.pk,
+        "source": describe_source(indicator),
+        "error": error.message,
+    }
+    if will_retry:
+        message += " " + _("It will be tried again shortly.")
+    locked = Indicator.objects.select_for_update().get(pk=indicator.pk)
+    # Only a refresh that gives up counts towards the "failing" flag; its retries do not.
+    failures = locked.consecutive_failures + (0 if will_retry else 1)
+    Indicator.objects.filter(pk=indicator.pk).update(
+        last_refresh_at=timezone.now(),
+        last_refresh_outcome=IndicatorRefreshOutcome.ERROR,
+        last_refresh_message=message,
+        consecutive_failures=failures,
+    )
+    logger.warning("Indicator %s refresh failed (attempt %s, retry=%s): %s", indicator.pk, attempt, will_retry, message)
+    return IndicatorRefresh.objects.create(
+        indicator=indicator,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        outcome=IndicatorRefreshOutcome.ERROR,
+        message=message,
+        trigger=trigger,
+        attempt=attempt,
+        will_retry=will_retry,
+    )
