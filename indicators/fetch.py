@@ -204,11 +204,20 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
     def __init__(self, target: Target, address: IPAddress, connect_timeout: float) -> None:
         super().__init__(target.host, target.port, timeout=connect_timeout)
-        self._address = str(address)
+        self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # A socket connected to the address itself: nothing here resolves a name again.
+        family = socket.AF_INET if self._address.version == 4 else socket.AF_INET6
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.connect((str(self._address), self.port))
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
 
 
 class _PinnedHTTPSConnection(_PinnedHTTPConnection):

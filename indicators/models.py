@@ -88,6 +88,11 @@ class IndicatorQuerySet(models.QuerySet):
         )
 
 
+def plain_number(value: Decimal) -> str:
+    """A figure as people write it in a message: 100, 12.5 (never 1E+2 or 12.5000)."""
+    return f"{value.normalize():f}"
+
+
 # Kept up to date by the refreshes themselves, which have their own log (IndicatorRefresh): not history.
 REFRESH_STATE_FIELDS = (
     "last_refresh_at",
@@ -231,14 +236,14 @@ class Indicator(models.Model):
         """Why a value cannot be one of this indicator's, or None when it can."""
         if self.minimum_value is not None and value < self.minimum_value:
             return _("%(value)s is below %(minimum)s, the lowest possible value of “%(indicator)s”.") % {
-                "value": value,
-                "minimum": self.minimum_value.normalize(),
+                "value": plain_number(value),
+                "minimum": plain_number(self.minimum_value),
                 "indicator": self.name,
             }
         if self.maximum_value is not None and value > self.maximum_value:
             return _("%(value)s is above %(maximum)s, the highest possible value of “%(indicator)s”.") % {
-                "value": value,
-                "maximum": self.maximum_value.normalize(),
+                "value": plain_number(value),
+                "maximum": plain_number(self.maximum_value),
                 "indicator": self.name,
             }
         return None

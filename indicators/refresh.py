@@ -22,6 +22,7 @@ from indicators.models import (
     IndicatorSourceFormat,
     IndicatorValue,
     IndicatorValueOrigin,
+    plain_number,
 )
 from indicators.services import correct_value, record_value
 from indicators.sources import COMPUTATIONS, read_source
@@ -74,7 +75,7 @@ def _record_reading(
     indicator = Indicator.objects.select_for_update().select_related("commitment").get(pk=indicator.pk)
     today = timezone.localdate()
     latest = IndicatorValue.objects.filter(indicator=indicator).order_by("-date").first()
-    shown = f"{value.normalize():f}"
+    shown = plain_number(value)
     if latest is not None and latest.value == value:
         outcome = IndicatorRefreshOutcome.UNCHANGED
         message = _("The source still gives %(value)s.") % {"value": shown}
@@ -88,7 +89,7 @@ def _record_reading(
             value=value,
             by=None,
             reason=_("Read again from the source the same day: %(old)s became %(new)s.")
-            % {"old": f"{latest.value.normalize():f}", "new": shown},
+            % {"old": plain_number(latest.value), "new": shown},
         )
         outcome = IndicatorRefreshOutcome.NEW_VALUE
         message = _("Today's value is now %(value)s.") % {"value": shown}
