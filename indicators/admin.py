@@ -1,10 +1,27 @@
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from commitments import services
-from indicators.models import Indicator, IndicatorValue
+from indicators.fetch import SourceError
+from indicators.models import Indicator, IndicatorRefresh, IndicatorRefreshTrigger, IndicatorValue, plain_number
+from indicators.refresh import describe_source
+from indicators.sources import COMPUTATIONS, check_source, read_source
+from indicators.tasks import QueueUnavailable, queue_refreshes
+
+# How many of an indicator's latest refreshes its page lists; the full log is one click away.
+RECENT_REFRESHES = 10
 
 
 class IndicatorValueInline(admin.TabularInline):
@@ -20,15 +37,245 @@ class IndicatorValueInline(admin.TabularInline):
         return False
 
 
+class IndicatorAdminForm(forms.ModelForm):
+    class Meta:
+        model = Indicator
+        fields = [
+            "commitment",
+            "name",
+            "unit",
+            "description",
+            "is_public",
+            "sources",
+            "baseline_value",
+            "baseline_date",
+            "target_value",
+            "target_date",
+            "direction",
+            "minimum_value",
+            "maximum_value",
+            "source_format",
+            "source_url",
+            "source_selector",
+            "source_row_rule",
+            "source_match_column",
+            "source_match_value",
+            "refresh_interval",
+        ]
+        help_texts = {
+            "source_selector": gettext_lazy(
+                "JSON: the path to the number (data.total, results[0].value). CSV: the column. "
+                "Computed: one of %(names)s."
+            )
+            % {"names": ", ".join(COMPUTATIONS)},
+        }
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # The source is checked as it will be read: the URL's form and where its host leads, the path or column.
+        for field, message in check_source(self.instance).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, message)
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "commitment", "unit", "source_format", "is_public", "last_refresh_outcome", "last_read_at"]
+    form = IndicatorAdminForm
+    # Adds "Test the source" and "Refresh now" beside the history link.
+    change_form_template = "admin/indicators/indicator/change_form.html"
+    list_display = [
+        "name",
+        "commitment",
+        "unit",
+        "source_format",
+        "is_public",
+        "last_refresh_outcome",
+        "last_read_at",
+        "failing",
+    ]
     list_filter = ["source_format", "is_public", "last_refresh_outcome", "commitment__plan"]
     search_fields = ["name", "description", "commitment__title", "commitment__ogp_id"]
     list_select_related = ["commitment"]
     autocomplete_fields = ["commitment"]
-    readonly_fields = ["last_refresh_at", "last_refresh_outcome", "last_read_at"]
+    readonly_fields = [
+        "last_refresh_at",
+        "last_refresh_outcome",
+        "last_refresh_message",
+        "last_read_at",
+        "consecutive_failures",
+        "recent_refreshes",
+    ]
+    fieldsets = [
+        (None, {"fields": ["commitment", "name", "unit", "description", "is_public", "sources"]}),
+        (
+            gettext_lazy("Baseline, target and bounds"),
+            {
+                "fields": [
+                    ("baseline_value", "baseline_date"),
+                    ("target_value", "target_date"),
+                    "direction",
+                    ("minimum_value", "maximum_value"),
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Source"),
+            {
+                "fields": [
+                    "source_format",
+                    "source_url",
+                    "source_selector",
+                    "source_row_rule",
+                    ("source_match_column", "source_match_value"),
+                    "refresh_interval",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Refreshes"),
+            {
+                "fields": [
+                    ("last_refresh_at", "last_refresh_outcome", "consecutive_failures"),
+                    "last_refresh_message",
+                    "last_read_at",
+                    "recent_refreshes",
+                ]
+            },
+        ),
+    ]
     inlines = [IndicatorValueInline]
+    actions = ["refresh_now"]
+
+    @admin.display(description=gettext_lazy("failing"), boolean=True, ordering="consecutive_failures")
+    def failing(self, indicator: Indicator) -> bool:
+        return indicator.is_failing
+
+    @admin.display(description=gettext_lazy("latest refreshes"))
+    def recent_refreshes(self, indicator: Indicator) -> str:
+        if indicator.pk is None:
+            return "—"
+        refreshes = indicator.refreshes.all()[:RECENT_REFRESHES]
+        if not refreshes:
+            return _("None yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(r.started_at).strftime("%d/%m/%Y %H:%M:%S"),
+                    r.get_trigger_display(),
+                    r.get_outcome_display(),
+                    r.duration_ms,
+                    r.message,
+                )
+                for r in refreshes
+            ),
+        )
+        everything = reverse("admin:indicators_indicatorrefresh_changelist") + f"?indicator__id__exact={indicator.pk}"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">{}</a></p>',
+            _("Started"),
+            _("Trigger"),
+            _("Outcome"),
+            _("Duration"),
+            _("Message"),
+            rows,
+            everything,
+            _("Every refresh of this indicator"),
+        )
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<int:pk>/tester-la-source/",
+                self.admin_site.admin_view(require_POST(self.test_source_view)),
+                name="indicators_indicator_test_source",
+            ),
+            path(
+                "<int:pk>/rafraichir/",
+                self.admin_site.admin_view(require_POST(self.refresh_now_view)),
+                name="indicators_indicator_refresh_now",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _changeable(self, request: HttpRequest, pk: int) -> Indicator:
+        indicator = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, indicator):
+            raise PermissionDenied
+        return indicator
+
+    def test_source_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Read the saved source once and show what a refresh would record; nothing is recorded."""
+        indicator = self._changeable(request, pk)
+        value, error, bounds = None, None, None
+        try:
+            value = read_source(indicator)
+            bounds = indicator.bounds_error(value)
+        except SourceError as failure:
+            error = failure.message
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": indicator,
+            "title": _("Test of the source of “%(name)s”") % {"name": indicator.name},
+            "source": describe_source(indicator),
+            "value": plain_number(value) if value is not None else None,
+            "error": error,
+            "bounds": bounds,
+            "latest": indicator.values.order_by("-date").first(),
+        }
+        return TemplateResponse(request, "admin/indicators/indicator/test_source.html", context)
+
+    def refresh_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        indicator = self._changeable(request, pk)
+        self._queue(request, Indicator.objects.filter(pk=indicator.pk))
+        return HttpResponseRedirect(reverse("admin:indicators_indicator_change", args=[indicator.pk]))
+
+    @admin.action(description=gettext_lazy("Refresh now from their sources"), permissions=["change"])
+    def refresh_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._queue(request, queryset)
+
+    def _queue(self, request: HttpRequest, queryset: QuerySet) -> None:
+        automatic = list(queryset.automatic().values_list("pk", flat=True))
+        skipped = queryset.count() - len(automatic)
+        if skipped:
+            messages.warning(
+                request, _("%(count)s indicator(s) entered by people have no source to read.") % {"count": skipped}
+            )
+        if not automatic:
+            return
+        try:
+            queue_refreshes(automatic, trigger=IndicatorRefreshTrigger.ADMIN)
+        except QueueUnavailable as error:
+            messages.error(request, str(error))
+            return
+        messages.success(
+            request,
+            _("The refresh of %(count)s indicator(s) is queued; its outcome appears on the indicator's page.")
+            % {"count": len(automatic)},
+        )
+
+
+@admin.register(IndicatorRefresh)
+class IndicatorRefreshAdmin(admin.ModelAdmin):
+    """The log of every reading; written by the refreshes only."""
+
+    list_display = ["started_at", "indicator", "trigger", "attempt", "outcome", "value", "duration_ms", "message"]
+    list_filter = ["outcome", "trigger", "will_retry"]
+    search_fields = ["indicator__name", "message"]
+    list_select_related = ["indicator"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IndicatorRefresh | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: IndicatorRefresh | None = None) -> bool:
+        return False
 
 
 @admin.register(IndicatorValue)

@@ -12,6 +12,9 @@ class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
         max_digits=20, decimal_places=4, read_only=True, allow_null=True, help_text=_("The most recent value.")
     )
     latest_value_date = serializers.DateField(read_only=True, allow_null=True, help_text=_("Its date."))
+    is_failing = serializers.BooleanField(
+        read_only=True, help_text=_("Its source failed at its last readings; the latest good value stands.")
+    )
     links = LinksField()
 
     class Meta:
@@ -29,7 +32,12 @@ class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
             "direction",
             "source_format",
             "source_url",
+            "source_selector",
+            "refresh_interval",
             "last_read_at",
+            "last_refresh_at",
+            "last_refresh_outcome",
+            "is_failing",
             "latest_value",
             "latest_value_date",
             "links",

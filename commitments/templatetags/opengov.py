@@ -1,10 +1,11 @@
+import datetime
 from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.urls import translate_url
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 
 register = template.Library()
 
@@ -34,3 +35,17 @@ def figure(value: Decimal | int | None) -> str:
     if isinstance(value, Decimal):
         value = value.normalize()
     return number_format(value, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def interval(value: datetime.timedelta) -> str:
+    """A refresh interval in the largest whole unit: "2 days", "6 hours", "90 minutes"."""
+    seconds = int(value.total_seconds())
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+    minutes = max(1, seconds // 60)
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
