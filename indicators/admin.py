@@ -81,8 +81,6 @@ class IndicatorAdminForm(forms.ModelForm):
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
     form = IndicatorAdminForm
-    # Adds "Test the source" and "Refresh now" beside the history link.
-    change_form_template = "admin/indicators/indicator/change_form.html"
     list_display = [
         "name",
         "commitment",

@@ -186,6 +186,11 @@ def checked_addresses(target: Target) -> list[IPAddress]:
         raise SourceError(_("The host name %(host)s has no address.") % {"host": target.host})
     for address in addresses:
         refusal = address_refusal(address)
+        if refusal and target.host.strip("[]") == str(address):
+            raise SourceError(
+                _("%(address)s is %(why)s: the tracker only reads sources on the public Internet.")
+                % {"address": address, "why": refusal}
+            )
         if refusal:
             raise SourceError(
                 _("%(host)s leads to %(address)s, %(why)s: the tracker only reads sources on the public Internet.")

@@ -38,14 +38,14 @@ def figure(value: Decimal | int | None) -> str:
 
 
 @register.filter
-def interval(value: datetime.timedelta) -> str:
-    """A refresh interval in the largest whole unit: "2 days", "6 hours", "90 minutes"."""
+def every(value: datetime.timedelta) -> str:
+    """How often something recurs, in the largest whole unit: "every day", "every 6 hours"."""
     seconds = int(value.total_seconds())
     if seconds % 86400 == 0:
         days = seconds // 86400
-        return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
+        return ngettext("every day", "every %(count)s days", days) % {"count": days}
     if seconds % 3600 == 0:
         hours = seconds // 3600
-        return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+        return ngettext("every hour", "every %(count)s hours", hours) % {"count": hours}
     minutes = max(1, seconds // 60)
-    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+    return ngettext("every minute", "every %(count)s minutes", minutes) % {"count": minutes}

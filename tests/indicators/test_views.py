@@ -74,3 +74,29 @@ def test_the_chart_breaks_its_line_across_a_gap() -> None:
 
 def test_without_values_there_is_no_chart() -> None:
     assert value_chart(values=[], baseline=Decimal(0), target=Decimal(1)) is None
+
+
+def test_the_page_shows_where_the_figure_is_read_when_and_whether_the_source_fails(client: Client) -> None:
+    indicator = IndicatorFactory(
+        source_format="csv",
+        source_url="https://static.data.gouv.fr/resources/jeux.csv",
+        source_selector="jeux",
+        source_row_rule="match",
+        source_match_column="ministère",
+        source_match_value="Culture",
+        refresh_interval=datetime.timedelta(hours=6),
+        last_read_at=datetime.datetime(2020, 3, 2, 9, 30, tzinfo=datetime.UTC),
+    )
+    page = client.get(indicator.get_absolute_url()).content.decode()
+    assert "https://static.data.gouv.fr/resources/jeux.csv" in page
+    assert "colonne « jeux » de la ligne où « ministère » vaut « Culture »" in page
+    assert "toutes les 6 heures" in page
+    assert "2 mars 2020" in page
+    assert "og-source-failing" not in page
+
+    type(indicator).objects.filter(pk=indicator.pk).update(
+        consecutive_failures=4, last_refresh_at=datetime.datetime(2020, 3, 5, 9, 30, tzinfo=datetime.UTC)
+    )
+    page = client.get(indicator.get_absolute_url()).content.decode()
+    assert "Les 4 dernières lectures de sa source ont échoué" in page
+    assert "5 mars 2020" in page

@@ -1,0 +1,178 @@
+"""The indicator's admin: its source checked on save, tested once, refreshed on demand, its outcomes shown."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
+from tests.factories import CommitmentFactory, IndicatorFactory, UserFactory
+from tests.indicators.source_server import Route
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser_client(client: Client) -> Client:
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def _form(commitment_pk: int, **source) -> dict:
+    return {
+        "commitment": commitment_pk,
+        "name": "Jeux de données publiés",
+        "unit": "jeux",
+        "is_public": "on",
+        "sources": "[]",
+        "baseline_value": "0",
+        "target_value": "100",
+        "direction": "increase",
+        "minimum_value": "0",
+        "source_row_rule": "last",
+        "refresh_interval": "1 00:00:00",
+        "values-TOTAL_FORMS": "0",
+        "values-INITIAL_FORMS": "0",
+        **source,
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "field", "words"),
+    [
+        (
+            {"source_format": "json", "source_url": "http://10.0.0.7/total.json", "source_selector": "total"},
+            "source_url",
+            "adresse privée",
+        ),
+        (
+            {"source_format": "json", "source_url": "http://169.254.169.254/latest/", "source_selector": "total"},
+            "source_url",
+            "lien local",
+        ),
+        (
+            {"source_format": "json", "source_url": "http://127.0.0.1:1/x.json", "source_selector": "data..total"},
+            "source_selector",
+            "data..total",
+        ),
+        (
+            {"source_format": "csv", "source_url": "http://127.0.0.1:1/x.csv", "source_selector": ""},
+            "source_selector",
+            "colonne",
+        ),
+        (
+            {
+                "source_format": "csv",
+                "source_url": "http://127.0.0.1:1/x.csv",
+                "source_selector": "jeux",
+                "source_row_rule": "match",
+            },
+            "source_match_column",
+            "colonne",
+        ),
+        (
+            {"source_format": "computed", "source_selector": "questions_everywhere"},
+            "source_selector",
+            "milestones_done_share",
+        ),
+    ],
+)
+def test_a_bad_source_is_refused_on_save_with_a_sentence_beside_its_field(
+    superuser_client, settings, source, field, words
+) -> None:
+    settings.INDICATOR_SOURCES_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    commitment = CommitmentFactory()
+    response = superuser_client.post(reverse("admin:indicators_indicator_add"), _form(commitment.pk, **source))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert field in errors, errors
+    assert words in " ".join(errors[field]), errors
+    assert not Indicator.objects.exists()
+
+
+def test_a_good_source_is_saved(superuser_client, source_server) -> None:
+    commitment = CommitmentFactory()
+    url = source_server.set("/count.json", Route(body=b'{"data": {"total": 3}}'))
+    form = _form(commitment.pk, source_format="json", source_url=url, source_selector="data.total")
+    response = superuser_client.post(reverse("admin:indicators_indicator_add"), form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Indicator.objects.get().source_url == url
+    # Saving checks the source; it does not read it.
+    assert source_server.hits == {}
+
+
+def test_testing_the_source_shows_the_value_and_records_nothing(superuser_client, source_server) -> None:
+    indicator = IndicatorFactory(
+        source_format="json",
+        source_url=source_server.set("/count.json", Route(body=b'{"data": {"total": 1250}}')),
+        source_selector="data.total",
+    )
+    url = reverse("admin:indicators_indicator_test_source", args=[indicator.pk])
+    assert superuser_client.get(url).status_code == 405
+    response = superuser_client.post(url)
+    assert response.status_code == 200
+    assert "<strong>1250</strong>" in response.content.decode()
+    assert not IndicatorValue.objects.exists()
+    assert not IndicatorRefresh.objects.exists()
+
+    source_server.set("/count.json", Route(body=b'{"data": {"total": -4}}'))
+    page = superuser_client.post(url).content.decode()
+    assert "plus basse valeur possible" in page
+
+    source_server.set("/count.json", Route(status=500, body=b"{}"))
+    page = superuser_client.post(url).content.decode()
+    assert "HTTP 500" in page
+    assert not IndicatorValue.objects.exists()
+
+
+def test_refresh_now_runs_in_process_without_redis_and_the_page_shows_the_outcome(
+    superuser_client, source_server, django_capture_on_commit_callbacks
+) -> None:
+    indicator = IndicatorFactory(
+        source_format="json",
+        source_url=source_server.set("/count.json", Route(body=b'{"data": {"total": 9}}')),
+        source_selector="data.total",
+    )
+    change = reverse("admin:indicators_indicator_change", args=[indicator.pk])
+    # Queued once the request's transaction commits, as with a broker; without one it runs at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(
+            reverse("admin:indicators_indicator_refresh_now", args=[indicator.pk]), follow=True
+        )
+    assert response.redirect_chain[-1][0] == change
+    assert IndicatorValue.objects.get(indicator=indicator).value == 9
+    page = superuser_client.get(change).content.decode()
+    assert "Nouvelle valeur : 9." in page  # the latest refreshes, on the indicator's page
+
+
+def test_the_list_action_queues_automatic_indicators_and_skips_manual_ones(
+    superuser_client, source_server, django_capture_on_commit_callbacks
+) -> None:
+    automatic = IndicatorFactory(
+        source_format="json",
+        source_url=source_server.set("/count.json", Route(body=b'{"data": {"total": 9}}')),
+        source_selector="data.total",
+    )
+    manual = IndicatorFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(
+            reverse("admin:indicators_indicator_changelist"),
+            {"action": "refresh_now", "_selected_action": [automatic.pk, manual.pk]},
+            follow=True,
+        )
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 2, shown
+    assert IndicatorRefresh.objects.get().indicator == automatic
+
+
+def test_only_those_who_may_change_an_indicator_can_test_or_refresh_it(client, source_server) -> None:
+    indicator = IndicatorFactory(
+        source_format="json", source_url=source_server.set("/c.json", Route(body=b"{}")), source_selector="data.total"
+    )
+    for name in ("test_source", "refresh_now"):
+        url = reverse(f"admin:indicators_indicator_{name}", args=[indicator.pk])
+        assert client.post(url).status_code == 302  # to the login page
+        client.force_login(UserFactory(is_staff=True))
+        assert client.post(url).status_code == 403
+        client.logout()
+    assert source_server.hits == {}
+    assert not IndicatorRefresh.objects.exists()
