@@ -8,7 +8,7 @@ nothing, and the indicator's row is locked while the reading is compared and wri
 
 import logging
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -41,6 +41,22 @@ def _elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
+# Values are stored with 4 decimals and 16 digits before the point (IndicatorValue.value).
+_STORED_PLACES = Decimal("0.0001")
+_STORED_LIMIT = Decimal(10) ** 16
+
+
+def storable(value: Decimal) -> Decimal:
+    """The reading as it will be stored, so that comparing it with the latest value compares like with like."""
+    rounded = value.quantize(_STORED_PLACES, rounding=ROUND_HALF_UP) if abs(value) < _STORED_LIMIT else value
+    if abs(rounded) >= _STORED_LIMIT:
+        raise SourceError(
+            _("%(value)s is too large to be stored (at most 16 digits before the decimal point).")
+            % {"value": plain_number(value)}
+        )
+    return rounded
+
+
 def refresh_indicator(
     indicator_id: int, *, trigger: str, attempt: int = 1, may_retry: bool = False
 ) -> IndicatorRefresh | None:
@@ -50,7 +66,7 @@ def refresh_indicator(
     if indicator is None:
         return None
     try:
-        value = read_source(indicator)
+        value = storable(read_source(indicator))
         out_of_bounds = indicator.bounds_error(value)
         if out_of_bounds:
             raise SourceError(out_of_bounds)

@@ -5,11 +5,20 @@ import ipaddress
 import json
 import socket
 import time
+from collections.abc import Iterator
 
 import pytest
+from django.utils import translation
 
 from indicators.fetch import CSV_TYPES, JSON_TYPES, SourceError, address_refusal, check_url, fetch
 from tests.indicators.source_server import Route, gzip_bomb
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are matched on their English source text; their French is checked by tests/test_translations.py."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

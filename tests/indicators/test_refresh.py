@@ -2,12 +2,13 @@
 
 import datetime
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
@@ -17,6 +18,13 @@ from tests.factories import IndicatorFactory, IndicatorValueFactory, MilestoneFa
 from tests.indicators.source_server import Route
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are matched on their English source text; their French is checked by tests/test_translations.py."""
+    with translation.override("en"):
+        yield
 
 
 def _json_indicator(url: str, selector: str = "data.total", **fields) -> Indicator:
@@ -236,3 +244,29 @@ def test_the_command_refreshes_due_indicators_and_reports_errors(source_server) 
     assert IndicatorRefresh.objects.filter(indicator=recent).count() == 1
     with pytest.raises(CommandError, match="999999"):
         call_command("refresh_indicators", "--id", "999999")
+
+
+def test_an_indicator_waiting_in_the_queue_is_not_queued_again_until_presumed_lost() -> None:
+    now = timezone.now()
+    queued = _json_indicator("https://example.org/a.json", refresh_queued_at=now - datetime.timedelta(minutes=5))
+    lost = _json_indicator("https://example.org/b.json", refresh_queued_at=now - datetime.timedelta(hours=1))
+    ran_since = _json_indicator(
+        "https://example.org/c.json",
+        refresh_queued_at=now - datetime.timedelta(days=2),
+        last_refresh_at=now - datetime.timedelta(days=2) + datetime.timedelta(seconds=3),
+    )
+    due = set(Indicator.objects.due(now))
+    assert queued not in due
+    assert lost in due
+    assert ran_since in due
+
+
+def test_a_reading_is_rounded_as_stored_so_that_it_reads_unchanged_next_time(source_server) -> None:
+    url = source_server.set("/precise.json", Route(body=b'{"data": {"total": 12.345678}}'))
+    indicator = _json_indicator(url)
+    assert refresh_indicator(indicator.pk, trigger="command").value == Decimal("12.3457")
+    assert refresh_indicator(indicator.pk, trigger="command").outcome == "unchanged"
+    source_server.set("/precise.json", Route(body=b'{"data": {"total": 1e20}}'))
+    refresh = refresh_indicator(indicator.pk, trigger="command")
+    assert refresh.outcome == "error"
+    assert "16" in refresh.message
