@@ -375,8 +375,8 @@ def fetch(url: str, *, accept: tuple[str, ...]) -> Fetched:
             media, charset = _media_type(response.getheader("Content-Type"))
             if not _accepted(media, accept):
                 raise SourceError(
-                    _("The source sent “%(received)s” where %(expected)s was expected.")
-                    % {"received": media or _("no content type"), "expected": " or ".join(accept)}
+                    _("The source sent “%(received)s”; one of these types was expected: %(expected)s.")
+                    % {"received": media or _("no content type"), "expected": ", ".join(accept)}
                 )
             body = _Body(response, connection.sock, deadline).read()
             return Fetched(url=current, content_type=media, charset=charset, body=body)
