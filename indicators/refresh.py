@@ -80,6 +80,20 @@ def refresh_indicator(
             started_at=started_at,
             duration_ms=_elapsed_ms(started),
         )
+    except Exception:
+        # A fault of ours, not of the source: the traceback goes to the operators' log, and the
+        # outcome still says that this reading failed.
+        logger.exception("Unexpected error while reading the source of indicator %s", indicator.pk)
+        unexpected = SourceError(_("An unexpected error occurred while reading the source; it is in the server's log."))
+        return record_failure(
+            indicator,
+            unexpected,
+            trigger=trigger,
+            attempt=attempt,
+            will_retry=False,
+            started_at=started_at,
+            duration_ms=_elapsed_ms(started),
+        )
     return _record_reading(indicator, value, trigger=trigger, attempt=attempt, started_at=started_at, started=started)
 
 

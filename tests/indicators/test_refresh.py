@@ -270,3 +270,18 @@ def test_a_reading_is_rounded_as_stored_so_that_it_reads_unchanged_next_time(sou
     refresh = refresh_indicator(indicator.pk, trigger="command")
     assert refresh.outcome == "error"
     assert "16" in refresh.message
+
+
+def test_a_fault_of_ours_is_logged_and_recorded_as_an_error(source_server, monkeypatch, caplog) -> None:
+    url = source_server.set("/count.json", Route(body=b'{"data": {"total": 1}}'))
+    indicator = _json_indicator(url)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("indicators.refresh.read_source", broken)
+    refresh = refresh_indicator(indicator.pk, trigger="command")
+    assert refresh.outcome == "error"
+    assert "unexpected error" in refresh.message
+    assert "RuntimeError: bug" in caplog.text
+    assert not IndicatorValue.objects.filter(indicator=indicator).exists()
