@@ -1,14 +1,26 @@
 """The indicator's admin: its source checked on save, tested once, refreshed on demand, its outcomes shown."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
+from opengov.celery import app
 from tests.factories import CommitmentFactory, IndicatorFactory, UserFactory
 from tests.indicators.source_server import Route
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def in_process_tasks() -> Iterator[None]:
+    """Tasks run in this process, as without REDIS_URL, even where the suite runs with Redis (CI)."""
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
 
 
 @pytest.fixture
@@ -125,7 +137,7 @@ def test_testing_the_source_shows_the_value_and_records_nothing(superuser_client
 
 
 def test_refresh_now_runs_in_process_without_redis_and_the_page_shows_the_outcome(
-    superuser_client, source_server, django_capture_on_commit_callbacks
+    superuser_client, source_server, django_capture_on_commit_callbacks, in_process_tasks
 ) -> None:
     indicator = IndicatorFactory(
         source_format="json",
@@ -145,7 +157,7 @@ def test_refresh_now_runs_in_process_without_redis_and_the_page_shows_the_outcom
 
 
 def test_the_list_action_queues_automatic_indicators_and_skips_manual_ones(
-    superuser_client, source_server, django_capture_on_commit_callbacks
+    superuser_client, source_server, django_capture_on_commit_callbacks, in_process_tasks
 ) -> None:
     automatic = IndicatorFactory(
         source_format="json",
