@@ -231,7 +231,8 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
     def connect(self) -> None:
         super().connect()
         # The certificate is checked against the host name, not the address connected to.
-        self.sock = ssl.create_default_context().wrap_socket(self.sock, server_hostname=self.host)
+        context = ssl.create_default_context(cafile=settings.INDICATOR_SOURCES_CA_FILE or None)
+        self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
 
 
 def _media_type(header: str | None) -> tuple[str, str | None]:

@@ -189,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
 # Reading indicators from their sources (indicators/fetch.py). Addresses that are not public are refused;
 # these networks (CIDR, comma-separated) are exempt, for an intranet's sources or the tests' local server.
 INDICATOR_SOURCES_ALLOWED_NETWORKS = env.list("INDICATOR_SOURCES_ALLOWED_NETWORKS", default=[])
+# Certificate authorities (a PEM file) trusted for https sources instead of the system's: an intranet's own.
+INDICATOR_SOURCES_CA_FILE = env.str("INDICATOR_SOURCES_CA_FILE", default="")
 INDICATOR_SOURCE_CONNECT_TIMEOUT = env.float("INDICATOR_SOURCE_CONNECT_TIMEOUT", default=5.0)
 # The whole response must arrive within this many seconds, however slowly it trickles.
 INDICATOR_SOURCE_READ_TIMEOUT = env.float("INDICATOR_SOURCE_READ_TIMEOUT", default=15.0)

@@ -3,9 +3,15 @@
 import gzip
 import ipaddress
 import json
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.utils import translation
@@ -216,3 +222,81 @@ def test_only_json_or_csv_content_is_accepted(source_server) -> None:
     assert (fetched.content_type, fetched.charset) == ("text/csv", "utf-8")
     with pytest.raises(SourceError, match="text/csv"):
         fetch(source_server.url("/data.csv"), accept=JSON_TYPES)
+
+
+@pytest.fixture
+def https_source(tmp_path, source_server) -> Iterator[tuple[int, Path]]:
+    """The local source behind TLS, with a certificate for sources.test signed by a throw-away authority."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    )
+    (tmp_path / "ext.cnf").write_text("subjectAltName=DNS:sources.test\n")
+    openssl(
+        "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=sources.test", "-keyout", "site.key", "-out", "site.csr"
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "site.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "site.pem",
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "site.pem", tmp_path / "site.key")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), source_server.httpd.RequestHandlerClass)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], tmp_path / "ca.pem"
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_sources_are_verified_against_the_host_name(https_source, source_server, settings, monkeypatch) -> None:
+    port, authority = https_source
+    source_server.set("/count.json", Route(body=b'{"total": 11}'))
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolver(host, port, *args, **kwargs):
+        if host in ("sources.test", "other.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    # An authority the system does not know: refused, and not worth a retry.
+    with pytest.raises(SourceError, match="secure connection") as raised:
+        fetch(f"https://sources.test:{port}/count.json", accept=JSON_TYPES)
+    assert not raised.value.transient
+    settings.INDICATOR_SOURCES_CA_FILE = str(authority)
+    assert json.loads(fetch(f"https://sources.test:{port}/count.json", accept=JSON_TYPES).body) == {"total": 11}
+    # The certificate names sources.test, not the name asked for.
+    with pytest.raises(SourceError, match="secure connection"):
+        fetch(f"https://other.test:{port}/count.json", accept=JSON_TYPES)
