@@ -4,6 +4,7 @@ With nothing set, the project runs on its embedded default: a SQLite file and a
 secret key kept under var/, Celery tasks run in-process, a local-memory cache.
 """
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -189,6 +190,14 @@ CELERY_BEAT_SCHEDULE = {
 # Reading indicators from their sources (indicators/fetch.py). Addresses that are not public are refused;
 # these networks (CIDR, comma-separated) are exempt, for an intranet's sources or the tests' local server.
 INDICATOR_SOURCES_ALLOWED_NETWORKS = env.list("INDICATOR_SOURCES_ALLOWED_NETWORKS", default=[])
+for _network in INDICATOR_SOURCES_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"INDICATOR_SOURCES_ALLOWED_NETWORKS: “{_network}” is not a network in CIDR form "
+            f"(for example 10.20.0.0/16): {_error}"
+        ) from _error
 # Certificate authorities (a PEM file) trusted for https sources instead of the system's: an intranet's own.
 INDICATOR_SOURCES_CA_FILE = env.str("INDICATOR_SOURCES_CA_FILE", default="")
 INDICATOR_SOURCE_CONNECT_TIMEOUT = env.float("INDICATOR_SOURCE_CONNECT_TIMEOUT", default=5.0)

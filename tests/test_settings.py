@@ -94,3 +94,12 @@ def test_manage_py_says_what_is_missing_without_a_stack_trace() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("opengov: SECRET_KEY must be set when DEBUG is off")
     assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_allowed_network_stops_start_up_with_a_sentence() -> None:
+    result = _django("print('started')", DEBUG="true", INDICATOR_SOURCES_ALLOWED_NETWORKS="10.0.0.0/8,intranet")
+    assert result.returncode != 0
+    assert "INDICATOR_SOURCES_ALLOWED_NETWORKS: “intranet” is not a network in CIDR form" in result.stderr
+    code = "print(settings.INDICATOR_SOURCES_ALLOWED_NETWORKS)"
+    allowed = _django(code, DEBUG="true", INDICATOR_SOURCES_ALLOWED_NETWORKS="10.0.0.0/8")
+    assert allowed.stdout.strip() == "['10.0.0.0/8']"
