@@ -102,7 +102,9 @@ def _record_reading(
     indicator: Indicator, value: Decimal, *, trigger: str, attempt: int, started_at, started: float
 ) -> IndicatorRefresh:
     # The lock makes a second run of the same refresh wait, then find the value already there.
-    indicator = Indicator.objects.select_for_update().select_related("commitment").get(pk=indicator.pk)
+    # of=("self",): only the indicator's row. Locking the joined commitment (and plan) too would make
+    # every refresh of the same plan wait for the others (seen in bench/refresh.sh with two workers).
+    indicator = Indicator.objects.select_for_update(of=("self",)).select_related("commitment").get(pk=indicator.pk)
     today = timezone.localdate()
     latest = IndicatorValue.objects.filter(indicator=indicator).order_by("-date").first()
     shown = plain_number(value)
