@@ -16,8 +16,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from commitments import services
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorRefreshTrigger, IndicatorValue, plain_number
-from indicators.refresh import describe_source
-from indicators.sources import COMPUTATIONS, check_source, read_source
+from indicators.refresh import read_value
+from indicators.sources import COMPUTATIONS, check_source, describe_source
 from indicators.tasks import QueueUnavailable, queue_refreshes
 
 # How many of an indicator's latest refreshes its page lists; the full log is one click away.
@@ -38,37 +38,7 @@ class IndicatorValueInline(admin.TabularInline):
 
 
 class IndicatorAdminForm(forms.ModelForm):
-    class Meta:
-        model = Indicator
-        fields = [
-            "commitment",
-            "name",
-            "unit",
-            "description",
-            "is_public",
-            "sources",
-            "baseline_value",
-            "baseline_date",
-            "target_value",
-            "target_date",
-            "direction",
-            "minimum_value",
-            "maximum_value",
-            "source_format",
-            "source_url",
-            "source_selector",
-            "source_row_rule",
-            "source_match_column",
-            "source_match_value",
-            "refresh_interval",
-        ]
-        help_texts = {
-            "source_selector": gettext_lazy(
-                "JSON: the path to the number (data.total, results[0].value). CSV: the column. "
-                "Computed: one of %(names)s."
-            )
-            % {"names": ", ".join(COMPUTATIONS)},
-        }
+    """The admin builds the form's fields from the fieldsets, when a page asks for it (not at import)."""
 
     def _post_clean(self) -> None:
         super()._post_clean()
@@ -144,6 +114,19 @@ class IndicatorAdmin(SimpleHistoryAdmin):
     inlines = [IndicatorValueInline]
     actions = ["refresh_now"]
 
+    def get_form(self, request: HttpRequest, obj: Indicator | None = None, **kwargs: object) -> type[forms.ModelForm]:
+        kwargs.setdefault(
+            "help_texts",
+            {
+                "source_selector": _(
+                    "JSON: the path to the number (data.total, results[0].value). CSV: the column. "
+                    "Computed: one of %(names)s."
+                )
+                % {"names": ", ".join(COMPUTATIONS)}
+            },
+        )
+        return super().get_form(request, obj, **kwargs)
+
     @admin.display(description=gettext_lazy("failing"), boolean=True, ordering="consecutive_failures")
     def failing(self, indicator: Indicator) -> bool:
         return indicator.is_failing
@@ -207,10 +190,9 @@ class IndicatorAdmin(SimpleHistoryAdmin):
     def test_source_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Read the saved source once and show what a refresh would record; nothing is recorded."""
         indicator = self._changeable(request, pk)
-        value, error, bounds = None, None, None
+        value, error = None, None
         try:
-            value = read_source(indicator)
-            bounds = indicator.bounds_error(value)
+            value = read_value(indicator)
         except SourceError as failure:
             error = failure.message
         context = {
@@ -221,7 +203,6 @@ class IndicatorAdmin(SimpleHistoryAdmin):
             "source": describe_source(indicator),
             "value": plain_number(value) if value is not None else None,
             "error": error,
-            "bounds": bounds,
             "latest": indicator.values.order_by("-date").first(),
         }
         return TemplateResponse(request, "admin/indicators/indicator/test_source.html", context)

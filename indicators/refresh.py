@@ -19,22 +19,14 @@ from indicators.models import (
     Indicator,
     IndicatorRefresh,
     IndicatorRefreshOutcome,
-    IndicatorSourceFormat,
     IndicatorValue,
     IndicatorValueOrigin,
     plain_number,
 )
 from indicators.services import correct_value, record_value
-from indicators.sources import COMPUTATIONS, read_source
+from indicators.sources import describe_source, read_source
 
 logger = logging.getLogger("opengov.indicators")
-
-
-def describe_source(indicator: Indicator) -> str:
-    if indicator.source_format == IndicatorSourceFormat.COMPUTED:
-        computation = COMPUTATIONS.get(indicator.source_selector)
-        return str(computation.label) if computation else indicator.source_selector
-    return indicator.source_url or _("no source")
 
 
 def _elapsed_ms(started: float) -> int:
@@ -57,6 +49,26 @@ def storable(value: Decimal) -> Decimal:
     return rounded
 
 
+def read_value(indicator: Indicator) -> Decimal:
+    """What a refresh would record now: the source's number as stored, within the indicator's bounds.
+
+    Every failure is a SourceError, a fault of ours included (logged with its traceback), so that the
+    refresh logs an outcome and the admin's test shows a sentence rather than an error page."""
+    try:
+        value = storable(read_source(indicator))
+    except SourceError:
+        raise
+    except Exception as error:
+        logger.exception("Unexpected error while reading the source of indicator %s", indicator.pk)
+        raise SourceError(
+            _("An unexpected error occurred while reading the source; it is in the server's log.")
+        ) from error
+    out_of_bounds = indicator.bounds_error(value)
+    if out_of_bounds:
+        raise SourceError(out_of_bounds)
+    return value
+
+
 def refresh_indicator(
     indicator_id: int, *, trigger: str, attempt: int = 1, may_retry: bool = False
 ) -> IndicatorRefresh | None:
@@ -66,10 +78,7 @@ def refresh_indicator(
     if indicator is None:
         return None
     try:
-        value = storable(read_source(indicator))
-        out_of_bounds = indicator.bounds_error(value)
-        if out_of_bounds:
-            raise SourceError(out_of_bounds)
+        value = read_value(indicator)
     except SourceError as error:
         return record_failure(
             indicator,
@@ -77,20 +86,6 @@ def refresh_indicator(
             trigger=trigger,
             attempt=attempt,
             will_retry=error.transient and may_retry,
-            started_at=started_at,
-            duration_ms=_elapsed_ms(started),
-        )
-    except Exception:
-        # A fault of ours, not of the source: the traceback goes to the operators' log, and the
-        # outcome still says that this reading failed.
-        logger.exception("Unexpected error while reading the source of indicator %s", indicator.pk)
-        unexpected = SourceError(_("An unexpected error occurred while reading the source; it is in the server's log."))
-        return record_failure(
-            indicator,
-            unexpected,
-            trigger=trigger,
-            attempt=attempt,
-            will_retry=False,
             started_at=started_at,
             duration_ms=_elapsed_ms(started),
         )

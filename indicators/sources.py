@@ -228,6 +228,34 @@ COMPUTATIONS: dict[str, Computation] = {
 }
 
 
+def describe_source(indicator: Indicator) -> str:
+    """What is read: the URL, or the name of the computation."""
+    if indicator.source_format == IndicatorSourceFormat.COMPUTED:
+        computation = COMPUTATIONS.get(indicator.source_selector)
+        return str(computation.label) if computation else indicator.source_selector
+    return indicator.source_url or _("no source")
+
+
+def describe_reading(indicator: Indicator) -> str:
+    """Where in its source the figure is read, in words; empty for values entered by people."""
+    if indicator.source_format == IndicatorSourceFormat.JSON:
+        return _("path %(selector)s") % {"selector": indicator.source_selector}
+    if indicator.source_format == IndicatorSourceFormat.CSV:
+        column = indicator.source_selector
+        if indicator.source_row_rule == IndicatorRowRule.SUM:
+            return _("sum of the column “%(column)s”") % {"column": column}
+        if indicator.source_row_rule == IndicatorRowRule.MATCH:
+            return _("column “%(column)s” of the row where “%(match)s” is “%(value)s”") % {
+                "column": column,
+                "match": indicator.source_match_column,
+                "value": indicator.source_match_value,
+            }
+        return _("column “%(column)s”, last row") % {"column": column}
+    if indicator.source_format == IndicatorSourceFormat.COMPUTED:
+        return describe_source(indicator)
+    return ""
+
+
 def check_source(indicator: Indicator, *, resolve_host: bool = True) -> dict[str, str]:
     """What is wrong with an indicator's source settings, by field; empty when they can be read."""
     errors: dict[str, str] = {}

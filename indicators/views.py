@@ -7,8 +7,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from indicators.charts import value_chart
-from indicators.models import Indicator, IndicatorRowRule, IndicatorSourceFormat
-from indicators.sources import COMPUTATIONS
+from indicators.models import Indicator
+from indicators.sources import describe_reading
 from opengov.api_output import FORMULA_STARTS
 
 
@@ -26,27 +26,6 @@ def _indicator(plan: str, number: int, pk: int) -> Indicator:
     )
 
 
-def source_detail(indicator: Indicator) -> str:
-    """Where in its source the figure is read, in words."""
-    if indicator.source_format == IndicatorSourceFormat.JSON:
-        return _("path %(selector)s") % {"selector": indicator.source_selector}
-    if indicator.source_format == IndicatorSourceFormat.CSV:
-        column = indicator.source_selector
-        if indicator.source_row_rule == IndicatorRowRule.SUM:
-            return _("sum of the column “%(column)s”") % {"column": column}
-        if indicator.source_row_rule == IndicatorRowRule.MATCH:
-            return _("column “%(column)s” of the row where “%(match)s” is “%(value)s”") % {
-                "column": column,
-                "match": indicator.source_match_column,
-                "value": indicator.source_match_value,
-            }
-        return _("column “%(column)s”, last row") % {"column": column}
-    if indicator.source_format == IndicatorSourceFormat.COMPUTED:
-        computation = COMPUTATIONS.get(indicator.source_selector)
-        return str(computation.label) if computation else ""
-    return ""
-
-
 def indicator_detail(request: HttpRequest, plan: str, number: int, pk: int) -> HttpResponse:
     indicator = _indicator(plan, number, pk)
     values = list(indicator.values.order_by("date"))
@@ -56,7 +35,7 @@ def indicator_detail(request: HttpRequest, plan: str, number: int, pk: int) -> H
         "commitment": commitment,
         "values": values,
         "latest": values[-1] if values else None,
-        "source_detail": source_detail(indicator),
+        "source_detail": describe_reading(indicator),
         "chart": value_chart(
             values=[(v.date, v.value) for v in values],
             baseline=indicator.baseline_value,

@@ -1,7 +1,9 @@
 """A Redis cache that a stopped Redis cannot bring down: the site answers without it, uncached."""
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -22,84 +24,40 @@ def _unavailable(error: Exception) -> None:
         logger.warning("Cache unavailable, answering without it: %s", error)
 
 
+def _or_as_empty(method: Callable, empty: Callable[..., Any]) -> Callable:
+    """The client's method, answering what an empty cache would (given the same arguments) when Redis fails."""
+
+    @functools.wraps(method)
+    def guarded(self: RedisCacheClient, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except redis.RedisError as error:
+            _unavailable(error)
+            return empty(*args)
+
+    return guarded
+
+
+def _missing_key(key: str, delta: int) -> int:
+    # Django's incr raises ValueError for a missing key; an unreachable cache is reported the same way.
+    raise ValueError(f"Key {key!r} not found (cache unavailable).")
+
+
 class ResilientRedisCacheClient(RedisCacheClient):
     """Each operation degrades to what an empty cache answers: a miss, a refused add, nothing stored.
     The API's throttling reads its counters here, so it lets requests through while Redis is away."""
 
-    def add(self, key: str, value: Any, timeout: int | None) -> bool:
-        try:
-            return super().add(key, value, timeout)
-        except redis.RedisError as error:
-            _unavailable(error)
-            return False
-
-    def get(self, key: str, default: Any) -> Any:
-        try:
-            return super().get(key, default)
-        except redis.RedisError as error:
-            _unavailable(error)
-            return default
-
-    def set(self, key: str, value: Any, timeout: int | None) -> None:
-        try:
-            super().set(key, value, timeout)
-        except redis.RedisError as error:
-            _unavailable(error)
-
-    def touch(self, key: str, timeout: int | None) -> bool:
-        try:
-            return super().touch(key, timeout)
-        except redis.RedisError as error:
-            _unavailable(error)
-            return False
-
-    def delete(self, key: str) -> bool:
-        try:
-            return super().delete(key)
-        except redis.RedisError as error:
-            _unavailable(error)
-            return False
-
-    def get_many(self, keys: list[str]) -> dict:
-        try:
-            return super().get_many(keys)
-        except redis.RedisError as error:
-            _unavailable(error)
-            return {}
-
-    def has_key(self, key: str) -> bool:
-        try:
-            return super().has_key(key)
-        except redis.RedisError as error:
-            _unavailable(error)
-            return False
-
-    def incr(self, key: str, delta: int) -> int:
-        # Django's incr raises ValueError for a missing key; an unreachable cache is reported the same way.
-        try:
-            return super().incr(key, delta)
-        except redis.RedisError as error:
-            _unavailable(error)
-            raise ValueError(f"Key {key!r} not found (cache unavailable).") from error
-
-    def set_many(self, data: dict, timeout: int | None) -> None:
-        try:
-            super().set_many(data, timeout)
-        except redis.RedisError as error:
-            _unavailable(error)
-
-    def delete_many(self, keys: list[str]) -> None:
-        try:
-            super().delete_many(keys)
-        except redis.RedisError as error:
-            _unavailable(error)
-
-    def clear(self) -> bool:
-        try:
-            return super().clear()
-        except redis.RedisError as error:
-            _unavailable(error)
-            return False
+    add = _or_as_empty(RedisCacheClient.add, lambda key, value, timeout: False)
+    get = _or_as_empty(RedisCacheClient.get, lambda key, default: default)
+    set = _or_as_empty(RedisCacheClient.set, lambda key, value, timeout: None)
+    touch = _or_as_empty(RedisCacheClient.touch, lambda key, timeout: False)
+    delete = _or_as_empty(RedisCacheClient.delete, lambda key: False)
+    get_many = _or_as_empty(RedisCacheClient.get_many, lambda keys: {})
+    has_key = _or_as_empty(RedisCacheClient.has_key, lambda key: False)
+    incr = _or_as_empty(RedisCacheClient.incr, _missing_key)
+    set_many = _or_as_empty(RedisCacheClient.set_many, lambda data, timeout: None)
+    delete_many = _or_as_empty(RedisCacheClient.delete_many, lambda keys: None)
+    clear = _or_as_empty(RedisCacheClient.clear, lambda: False)
 
 
 class ResilientRedisCache(RedisCache):

@@ -2,9 +2,11 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import translation
 
 from commitments.reference_data import load_reference_data
+from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +15,12 @@ def default_language() -> Iterator[None]:
     and reverse() would then give English URLs to the next test."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture
+def superuser_client(client: Client) -> Client:
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
 
 
 @pytest.fixture

@@ -96,6 +96,11 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     target_value = Decimal(100)
 
 
+def json_indicator(url: str, selector: str = "data.total", **fields: object) -> Indicator:
+    """An indicator read from a JSON source."""
+    return IndicatorFactory(source_format="json", source_url=url, source_selector=selector, **fields)
+
+
 class IndicatorValueFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = IndicatorValue

@@ -21,12 +21,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(client: Client) -> Client:
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def _superuser_request() -> object:
     request = RequestFactory().get("/admin/")
     request.user = UserFactory(is_staff=True, is_superuser=True)

@@ -3,12 +3,11 @@
 from collections.abc import Iterator
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
 from opengov.celery import app
-from tests.factories import CommitmentFactory, IndicatorFactory, UserFactory
+from tests.factories import CommitmentFactory, IndicatorFactory, UserFactory, json_indicator
 from tests.indicators.source_server import Route
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +20,6 @@ def in_process_tasks() -> Iterator[None]:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
-
-
-@pytest.fixture
-def superuser_client(client: Client) -> Client:
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def _form(commitment_pk: int, **source) -> dict:
@@ -113,11 +106,7 @@ def test_a_good_source_is_saved(superuser_client, source_server) -> None:
 
 
 def test_testing_the_source_shows_the_value_and_records_nothing(superuser_client, source_server) -> None:
-    indicator = IndicatorFactory(
-        source_format="json",
-        source_url=source_server.set("/count.json", Route(body=b'{"data": {"total": 1250}}')),
-        source_selector="data.total",
-    )
+    indicator = json_indicator(source_server.set("/count.json", Route(body=b'{"data": {"total": 1250}}')))
     url = reverse("admin:indicators_indicator_test_source", args=[indicator.pk])
     assert superuser_client.get(url).status_code == 405
     response = superuser_client.post(url)
@@ -139,11 +128,7 @@ def test_testing_the_source_shows_the_value_and_records_nothing(superuser_client
 def test_refresh_now_runs_in_process_without_redis_and_the_page_shows_the_outcome(
     superuser_client, source_server, django_capture_on_commit_callbacks, in_process_tasks
 ) -> None:
-    indicator = IndicatorFactory(
-        source_format="json",
-        source_url=source_server.set("/count.json", Route(body=b'{"data": {"total": 9}}')),
-        source_selector="data.total",
-    )
+    indicator = json_indicator(source_server.set("/count.json", Route(body=b'{"data": {"total": 9}}')))
     change = reverse("admin:indicators_indicator_change", args=[indicator.pk])
     # Queued once the request's transaction commits, as with a broker; without one it runs at once.
     with django_capture_on_commit_callbacks(execute=True):
@@ -159,11 +144,7 @@ def test_refresh_now_runs_in_process_without_redis_and_the_page_shows_the_outcom
 def test_the_list_action_queues_automatic_indicators_and_skips_manual_ones(
     superuser_client, source_server, django_capture_on_commit_callbacks, in_process_tasks
 ) -> None:
-    automatic = IndicatorFactory(
-        source_format="json",
-        source_url=source_server.set("/count.json", Route(body=b'{"data": {"total": 9}}')),
-        source_selector="data.total",
-    )
+    automatic = json_indicator(source_server.set("/count.json", Route(body=b'{"data": {"total": 9}}')))
     manual = IndicatorFactory()
     with django_capture_on_commit_callbacks(execute=True):
         response = superuser_client.post(
@@ -177,9 +158,7 @@ def test_the_list_action_queues_automatic_indicators_and_skips_manual_ones(
 
 
 def test_only_those_who_may_change_an_indicator_can_test_or_refresh_it(client, source_server) -> None:
-    indicator = IndicatorFactory(
-        source_format="json", source_url=source_server.set("/c.json", Route(body=b"{}")), source_selector="data.total"
-    )
+    indicator = json_indicator(source_server.set("/c.json", Route(body=b"{}")))
     for name in ("test_source", "refresh_now"):
         url = reverse(f"admin:indicators_indicator_{name}", args=[indicator.pk])
         assert client.post(url).status_code == 302  # to the login page

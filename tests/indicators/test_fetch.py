@@ -14,17 +14,12 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from django.utils import translation
 
 from indicators.fetch import CSV_TYPES, JSON_TYPES, SourceError, address_refusal, check_url, fetch
 from tests.indicators.source_server import Route, gzip_bomb
 
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    """Messages are matched on their English source text; their French is checked by tests/test_translations.py."""
-    with translation.override("en"):
-        yield
+# Messages are matched on their English source text; tests/test_translations.py checks their French.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.mark.parametrize(

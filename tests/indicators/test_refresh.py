@@ -2,33 +2,22 @@
 
 import datetime
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
 from indicators.refresh import refresh_indicator
 from indicators.sources import CsvRule, parse_number, parse_selector, read_csv, read_json
-from tests.factories import IndicatorFactory, IndicatorValueFactory, MilestoneFactory
+from tests.factories import IndicatorFactory, IndicatorValueFactory, MilestoneFactory, json_indicator
 from tests.indicators.source_server import Route
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    """Messages are matched on their English source text; their French is checked by tests/test_translations.py."""
-    with translation.override("en"):
-        yield
-
-
-def _json_indicator(url: str, selector: str = "data.total", **fields) -> Indicator:
-    return IndicatorFactory(source_format="json", source_url=url, source_selector=selector, **fields)
+# Messages are matched on their English source text; tests/test_translations.py checks their French.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _csv_indicator(url: str, column: str, rule: str = "last", **fields) -> Indicator:
@@ -112,7 +101,7 @@ def test_csv_rules() -> None:
 
 def test_a_new_value_then_unchanged(source_server) -> None:
     url = source_server.set("/count.json", Route(body=b'{"data": {"total": 1250}}'))
-    indicator = _json_indicator(url)
+    indicator = json_indicator(url)
     first = refresh_indicator(indicator.pk, trigger="command")
     assert (first.outcome, first.value) == ("new_value", 1250)
     value = IndicatorValue.objects.get(indicator=indicator)
@@ -132,7 +121,7 @@ def test_a_new_value_then_unchanged(source_server) -> None:
 
 def test_a_change_on_a_later_day_adds_a_value_and_the_same_day_corrects_it(source_server) -> None:
     url = source_server.set("/count.json", Route(body=b'{"data": {"total": 20}}'))
-    indicator = _json_indicator(url)
+    indicator = json_indicator(url)
     IndicatorValueFactory(indicator=indicator, date=datetime.date(2020, 1, 1), value=10, origin="automatic")
     assert refresh_indicator(indicator.pk, trigger="command").outcome == "new_value"
     source_server.set("/count.json", Route(body=b'{"data": {"total": 21}}'))
@@ -146,7 +135,7 @@ def test_a_change_on_a_later_day_adds_a_value_and_the_same_day_corrects_it(sourc
 
 def test_a_value_entered_by_a_person_today_is_never_overwritten(source_server) -> None:
     url = source_server.set("/count.json", Route(body=b'{"data": {"total": 99}}'))
-    indicator = _json_indicator(url)
+    indicator = json_indicator(url)
     IndicatorValueFactory(indicator=indicator, date=timezone.localdate(), value=42, origin="manual")
     refresh = refresh_indicator(indicator.pk, trigger="command")
     assert refresh.outcome == "unchanged"
@@ -166,7 +155,7 @@ def test_a_value_entered_by_a_person_today_is_never_overwritten(source_server) -
 )
 def test_bad_sources_record_an_error_and_nothing_else(source_server, route, fields, words) -> None:
     url = source_server.set("/bad.json", route)
-    indicator = _json_indicator(url, name="Jeux de données publiés", **fields)
+    indicator = json_indicator(url, name="Jeux de données publiés", **fields)
     IndicatorValueFactory(indicator=indicator, date=datetime.date(2020, 1, 1), value=10)
     refresh = refresh_indicator(indicator.pk, trigger="command", may_retry=True)
     assert refresh.outcome == "error"
@@ -200,7 +189,7 @@ def test_a_csv_source_with_a_match_rule(source_server) -> None:
 
 def test_a_transient_failure_is_marked_for_retry_and_does_not_count_as_failing(source_server) -> None:
     url = source_server.set("/flaky.json", Route(status=503, body=b"{}"))
-    indicator = _json_indicator(url)
+    indicator = json_indicator(url)
     refresh = refresh_indicator(indicator.pk, trigger="schedule", may_retry=True)
     assert (refresh.outcome, refresh.will_retry) == ("error", True)
     indicator.refresh_from_db()
@@ -209,7 +198,7 @@ def test_a_transient_failure_is_marked_for_retry_and_does_not_count_as_failing(s
 
 def test_an_indicator_that_keeps_failing_is_flagged_and_recovers(source_server) -> None:
     url = source_server.set("/down.json", Route(status=404, body=b"{}"))
-    indicator = _json_indicator(url)
+    indicator = json_indicator(url)
     for _attempt in range(3):
         refresh_indicator(indicator.pk, trigger="schedule")
     assert Indicator.objects.failing().get() == indicator
@@ -231,10 +220,10 @@ def test_computed_sources() -> None:
 
 
 def test_the_command_refreshes_due_indicators_and_reports_errors(source_server) -> None:
-    good = _json_indicator(source_server.set("/good.json", Route(body=b'{"data": {"total": 8}}')))
-    bad = _json_indicator(source_server.set("/bad.json", Route(body=b'{"data": {}}')))
+    good = json_indicator(source_server.set("/good.json", Route(body=b'{"data": {"total": 8}}')))
+    bad = json_indicator(source_server.set("/bad.json", Route(body=b'{"data": {}}')))
     IndicatorFactory(source_format="manual")
-    recent = _json_indicator(source_server.url("/good.json"), last_refresh_at=timezone.now())
+    recent = json_indicator(source_server.url("/good.json"), last_refresh_at=timezone.now())
     with pytest.raises(CommandError, match="1"):
         call_command("refresh_indicators")
     assert IndicatorValue.objects.get(indicator=good).value == 8
@@ -248,9 +237,9 @@ def test_the_command_refreshes_due_indicators_and_reports_errors(source_server) 
 
 def test_an_indicator_waiting_in_the_queue_is_not_queued_again_until_presumed_lost() -> None:
     now = timezone.now()
-    queued = _json_indicator("https://example.org/a.json", refresh_queued_at=now - datetime.timedelta(minutes=5))
-    lost = _json_indicator("https://example.org/b.json", refresh_queued_at=now - datetime.timedelta(hours=1))
-    ran_since = _json_indicator(
+    queued = json_indicator("https://example.org/a.json", refresh_queued_at=now - datetime.timedelta(minutes=5))
+    lost = json_indicator("https://example.org/b.json", refresh_queued_at=now - datetime.timedelta(hours=1))
+    ran_since = json_indicator(
         "https://example.org/c.json",
         refresh_queued_at=now - datetime.timedelta(days=2),
         last_refresh_at=now - datetime.timedelta(days=2) + datetime.timedelta(seconds=3),
@@ -263,7 +252,7 @@ def test_an_indicator_waiting_in_the_queue_is_not_queued_again_until_presumed_lo
 
 def test_a_reading_is_rounded_as_stored_so_that_it_reads_unchanged_next_time(source_server) -> None:
     url = source_server.set("/precise.json", Route(body=b'{"data": {"total": 12.345678}}'))
-    indicator = _json_indicator(url)
+    indicator = json_indicator(url)
     assert refresh_indicator(indicator.pk, trigger="command").value == Decimal("12.3457")
     assert refresh_indicator(indicator.pk, trigger="command").outcome == "unchanged"
     source_server.set("/precise.json", Route(body=b'{"data": {"total": 1e20}}'))
@@ -274,7 +263,7 @@ def test_a_reading_is_rounded_as_stored_so_that_it_reads_unchanged_next_time(sou
 
 def test_a_fault_of_ours_is_logged_and_recorded_as_an_error(source_server, monkeypatch, caplog) -> None:
     url = source_server.set("/count.json", Route(body=b'{"data": {"total": 1}}'))
-    indicator = _json_indicator(url)
+    indicator = json_indicator(url)
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug")

@@ -5,22 +5,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
+from indicators.models import IndicatorRefresh, IndicatorValue
 from indicators.tasks import queue_refreshes
-from tests.factories import CommitmentFactory, IndicatorFactory
+from tests.factories import CommitmentFactory, IndicatorFactory, json_indicator
 from tests.indicators.services import wait_for
 from tests.indicators.source_server import Route
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
 
-def _json_indicator(url: str, **fields) -> Indicator:
-    return IndicatorFactory(source_format="json", source_url=url, source_selector="data.total", **fields)
-
-
 def test_beat_queues_due_indicators_and_the_worker_refreshes_them(source_server, broker, celery_processes) -> None:
-    good = _json_indicator(source_server.set("/good.json", Route(body=b'{"data": {"total": 42}}')))
-    bad = _json_indicator(source_server.set("/bad.json", Route(body=b'{"data": {"total": "?"}}')))
+    good = json_indicator(source_server.set("/good.json", Route(body=b'{"data": {"total": 42}}')))
+    bad = json_indicator(source_server.set("/bad.json", Route(body=b'{"data": {"total": "?"}}')))
     manual = IndicatorFactory()
     celery_processes("worker")
     celery_processes("beat", env={"INDICATOR_SCHEDULE_SECONDS": "1"})
@@ -41,13 +37,13 @@ def test_beat_queues_due_indicators_and_the_worker_refreshes_them(source_server,
 
 
 def test_transient_errors_are_retried_and_permanent_ones_are_not(source_server, broker, celery_processes) -> None:
-    flaky = _json_indicator(
+    flaky = json_indicator(
         source_server.set(
             "/flaky.json",
             Route(status=503, body=b"{}", then=[Route(status=500), Route(body=b'{"data": {"total": 7}}')]),
         )
     )
-    gone = _json_indicator(source_server.set("/gone.json", Route(status=404, body=b"{}")))
+    gone = json_indicator(source_server.set("/gone.json", Route(status=404, body=b"{}")))
     celery_processes("worker")
     queue_refreshes([flaky.pk, gone.pk], trigger="admin")
     wait_for(lambda: IndicatorValue.objects.filter(indicator=flaky).exists(), timeout=30, what="the retried value")
@@ -62,7 +58,7 @@ def test_a_worker_killed_mid_refresh_leaves_it_to_run_again_and_one_value_is_sto
     source_server, broker, celery_processes
 ) -> None:
     # The source takes two seconds to answer: long enough to kill the worker while it waits.
-    slow = _json_indicator(source_server.set("/slow.json", Route(body=b'{"data": {"total": 5}}', delay=2)))
+    slow = json_indicator(source_server.set("/slow.json", Route(body=b'{"data": {"total": 5}}', delay=2)))
     worker = celery_processes("worker")
     queue_refreshes([slow.pk], trigger="admin")
     assert source_server.arrived.wait(timeout=30), worker.log()
@@ -96,7 +92,7 @@ def test_with_redis_stopped_pages_and_api_answer_and_queuing_says_why_it_failed(
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    indicator = _json_indicator(
+    indicator = json_indicator(
         source_server.set("/count.json", Route(body=b'{"data": {"total": 12}}')),
         commitment=CommitmentFactory(),
     )
