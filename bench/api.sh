@@ -68,18 +68,10 @@ curl -s -o /dev/null "$BASE/robots.txt" || { log "gunicorn does not answer on $B
 
 # --- The machine -------------------------------------------------------------------------------
 
-cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
 versions="$(.venv/bin/python -c 'import sys, sqlite3, django, rest_framework, gunicorn; print(sys.version.split()[0], django.get_version(), rest_framework.__version__, gunicorn.__version__, sqlite3.sqlite_version)')"
 read -r py_version django_version drf_version gunicorn_version sqlite_version <<<"$versions"
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
 
-echo "## Machine"
-echo
-echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "- commit: $commit"
-echo "- CPUs (nproc): $(nproc)"
-echo "- CPU: ${cpu_model:-unknown}"
+machine_header
 echo "- Python $py_version, Django $django_version, Django REST framework $drf_version, gunicorn $gunicorn_version (2 sync workers), SQLite $sqlite_version"
 echo "- $(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//'): -t$THREADS -c$CONNECTIONS -d$DURATION after a $WARMUP warm-up, keep-alive, from the same machine"
 # wrk and gunicorn share these CPUs with anything else running: a busy machine lowers every figure.

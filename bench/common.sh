@@ -2,6 +2,7 @@
 # and disappears with the script. Sourced after HOST is set, from the repository root.
 
 log() { printf '%s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/machine.sh"
 
 # --- Tools -------------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ RUN_DB=opengov_bench_refresh_run
 REDIS_DB=14
 
 log() { printf '%s\n' "$*" >&2; }
+source bench/machine.sh
 export PGOPTIONS="-c client_min_messages=warning"  # no NOTICE for a database that is not there to drop
 psql_admin() { psql "$PG/postgres" -v ON_ERROR_STOP=1 -qAtc "$1" >/dev/null; }
 
@@ -134,29 +135,21 @@ field() { printf '%s' "$1" | .venv/bin/python -c "import json, sys; print(json.l
 
 # --- The machine -------------------------------------------------------------------------------------
 
-cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
 ram_gb="$(awk '/^MemTotal/ { printf "%.0f", $2 / 1024 / 1024 }' /proc/meminfo)"
 versions="$(.venv/bin/python -c 'import sys, django, celery, kombu, psycopg2; print(sys.version.split()[0], django.get_version(), celery.__version__, kombu.__version__, psycopg2.__version__.split()[0])')"
 read -r py_version django_version celery_version kombu_version psycopg_version <<<"$versions"
 pg_version="$(psql "$PG/postgres" -qAtc 'SHOW server_version' | cut -d' ' -f1)"
 redis_version="$(redis-cli -h 127.0.0.1 info server | tr -d '\r' | sed -n 's/^redis_version://p')"
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
 
-echo "## Machine"
-echo
-echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "- commit: $commit"
-echo "- CPUs (nproc): $(nproc)"
-echo "- CPU: ${cpu_model:-unknown}"
+machine_header
 echo "- RAM: $ram_gb GB"
 echo "- Python $py_version, Django $django_version, Celery $celery_version, kombu $kombu_version, psycopg2 $psycopg_version"
 echo "- PostgreSQL $pg_version, Redis $redis_version; the source, PostgreSQL, Redis and the workers share these CPUs"
 echo "- load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- data: $(field "$populated" indicators) JSON indicators over $(field "$populated" commitments) commitments ($(field "$populated" per_commitment) each)"
 echo "- the source alone, read with indicators.fetch: $(field "$probe" fetch_ms) ms a reading one after the other, $(field "$probe" fetch_per_second_2_processes) readings/s from 2 processes"
-echo "- a PostgreSQL connection opened and closed (as the worker does around each task): $(field "$probe" connect_ms) ms"
-echo "- refresh_indicator in one process, no Celery, first readings: $(field "$probe" refresh_new_connection_ms) ms (median) and $(field "$probe" refresh_new_connection_pg_cpu_ms) ms of PostgreSQL CPU on a new connection each, as in the worker; $(field "$probe" refresh_same_connection_ms) ms and $(field "$probe" refresh_same_connection_pg_cpu_ms) ms on one kept open"
+echo "- a PostgreSQL connection opened and closed (what a worker did around every task before CELERY_DB_REUSE_MAX): $(field "$probe" connect_ms) ms"
+echo "- refresh_indicator in one process, no Celery, first readings: $(field "$probe" refresh_new_connection_ms) ms (median) and $(field "$probe" refresh_new_connection_pg_cpu_ms) ms of PostgreSQL CPU on a new connection each (the workers before CELERY_DB_REUSE_MAX); $(field "$probe" refresh_same_connection_ms) ms and $(field "$probe" refresh_same_connection_pg_cpu_ms) ms on one kept open"
 echo
 
 # --- The runs --------------------------------------------------------------------------------------------

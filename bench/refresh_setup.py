@@ -308,9 +308,13 @@ def probe(url: str) -> None:
         connection.close()
         connects.append((time.perf_counter() - started) * 1000)
     postmaster = _postmaster_pid()
+    # Two equal batches of up to 200 first readings each (fewer when BENCH_COUNT is small).
     ids = list(Indicator.objects.order_by("pk").values_list("pk", flat=True)[:400])
+    half = len(ids) // 2
+    if half == 0:
+        raise SystemExit("probe: needs at least 2 indicators")
     measured = {}
-    for new_connection, batch in ((True, ids[:200]), (False, ids[200:])):
+    for new_connection, batch in ((True, ids[:half]), (False, ids[half : 2 * half])):
         connection.ensure_connection()
         pg_before, timings_batch = _postgres_ticks(postmaster), []
         for indicator_id in batch:
