@@ -1,6 +1,7 @@
 import datetime
 import functools
 import operator
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -276,6 +277,11 @@ class CommitmentQuerySet(models.QuerySet):
         """Annotate is_late, by the rule of late()."""
         return self.annotate(is_late=Exists(Milestone.objects.late(today).filter(commitment=OuterRef("pk"))))
 
+    def editable_by(self, user: Any) -> "CommitmentQuerySet":
+        """What a person may update: every commitment for coordinators, those their administrations carry
+        for editors, nothing for anyone else. The admin, the API and the imports all start from it."""
+        return within_editable_commitments(self, user, "pk")
+
     def with_related(self) -> "CommitmentQuerySet":
         """What a list of commitments shows, in a fixed number of queries."""
         return self.select_related("plan", "axis", "updated_by").prefetch_related(
@@ -439,6 +445,24 @@ class Commitment(models.Model):
             raise ValidationError({"predecessor": _("A commitment cannot be its own predecessor.")})
 
 
+def within_editable_commitments(queryset: models.QuerySet, user: Any, path: str) -> models.QuerySet:
+    """Scope any queryset to the commitments a person may update, through the lookup `path` to them."""
+    from accounts.permissions import roles_of  # accounts.models imports this module
+
+    roles = roles_of(user)
+    if roles.sees_everything:
+        return queryset
+    if not roles.is_editor:
+        return queryset.none()
+    carried = Carrier.objects.filter(administration_id__in=roles.administration_ids).values("commitment_id")
+    return queryset.filter(**{f"{path}__in": carried})
+
+
+class CarrierQuerySet(models.QuerySet):
+    def editable_by(self, user: Any) -> "CarrierQuerySet":
+        return within_editable_commitments(self, user, "commitment")
+
+
 class Carrier(models.Model):
     """An administration carrying a commitment, as lead or in support."""
 
@@ -451,6 +475,7 @@ class Carrier(models.Model):
     role = models.CharField(_("role"), max_length=10, choices=CarrierRole.choices, default=CarrierRole.LEAD)
 
     history = HistoricalRecords(bases=[HistoryAdministration])
+    objects = CarrierQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("carrier")
@@ -470,6 +495,9 @@ class Carrier(models.Model):
 
 
 class MilestoneQuerySet(models.QuerySet):
+    def editable_by(self, user: Any) -> "MilestoneQuerySet":
+        return within_editable_commitments(self, user, "commitment")
+
     def done(self) -> "MilestoneQuerySet":
         return self.filter(completed_on__isnull=False)
 

@@ -13,13 +13,33 @@ from commitments.progress import Progress, commitment_progress, indicator_progre
 from indicators.models import Indicator
 
 
+# A reason is public and shown beside the change: a sentence or two.
+REASON_MAX_LENGTH = 1000
+
+
+def check_reason(reason: str, *, field: str = "reason") -> None:
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {field: _("A reason is at most %(limit)s characters long.") % {"limit": REASON_MAX_LENGTH}}
+        )
+
+
 def save_with_history(instance: models.Model, *, by: User | None, reason: str) -> None:
     """Validate and save, recording who made the change and why in the instance's history."""
+    check_reason(reason)
     instance.full_clean()
     # django-simple-history reads these two attributes when it writes the history row.
     instance._history_user = by
     instance._change_reason = reason
     instance.save()
+
+
+def delete_with_history(instance: models.Model, *, by: User | None, reason: str) -> None:
+    """Delete, recording who removed the object and why in its history."""
+    check_reason(reason)
+    instance._history_user = by
+    instance._change_reason = reason
+    instance.delete()
 
 
 def acting_administration(*, user: User | None, commitment: Commitment | None) -> Administration | None:

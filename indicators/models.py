@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -8,7 +9,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.models import Commitment, HistoryAdministration, choices_check, validate_sources
+from commitments.models import (
+    Commitment,
+    HistoryAdministration,
+    choices_check,
+    validate_sources,
+    within_editable_commitments,
+)
 
 
 class IndicatorDirection(models.TextChoices):
@@ -58,6 +65,9 @@ FAILING_AFTER = 3
 
 
 class IndicatorQuerySet(models.QuerySet):
+    def editable_by(self, user: Any) -> "IndicatorQuerySet":
+        return within_editable_commitments(self, user, "commitment")
+
     def public(self) -> "IndicatorQuerySet":
         return self.filter(is_public=True)
 
@@ -249,6 +259,11 @@ class Indicator(models.Model):
         return None
 
 
+class IndicatorValueQuerySet(models.QuerySet):
+    def editable_by(self, user: Any) -> "IndicatorValueQuerySet":
+        return within_editable_commitments(self, user, "indicator__commitment")
+
+
 class IndicatorValue(models.Model):
     """One dated figure; a correction replaces it, and the history keeps the old value and why."""
 
@@ -272,6 +287,7 @@ class IndicatorValue(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"))
 
     history = HistoricalRecords(bases=[HistoryAdministration])
+    objects = IndicatorValueQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("indicator value")
@@ -292,6 +308,11 @@ class IndicatorValue(models.Model):
         return f"{self.indicator} — {self.date}: {self.value}"
 
 
+class IndicatorRefreshQuerySet(models.QuerySet):
+    def editable_by(self, user: Any) -> "IndicatorRefreshQuerySet":
+        return within_editable_commitments(self, user, "indicator__commitment")
+
+
 class IndicatorRefresh(models.Model):
     """One reading of an indicator's source and what came of it: the log behind the admin and the flag."""
 
@@ -306,6 +327,8 @@ class IndicatorRefresh(models.Model):
     trigger = models.CharField(_("trigger"), max_length=10, choices=IndicatorRefreshTrigger.choices)
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     will_retry = models.BooleanField(_("will be tried again"), default=False)
+
+    objects = IndicatorRefreshQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("indicator refresh")

@@ -1,0 +1,159 @@
+"""The administrations' workspace is Django's admin site, opened only to people with a role."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.permissions import can_use_workspace, roles_of
+from commitments.permissions import can_edit_reference
+from commitments.services import REASON_MAX_LENGTH, delete_with_history, save_with_history
+
+
+class WorkspaceAdminSite(admin.AdminSite):
+    site_header = _("opengov — administrations' workspace")
+    site_title = _("opengov workspace")
+    index_title = _("Your commitments")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Staff with a role (or superusers) and, when a second factor is required, verified by it."""
+        user = request.user
+        if not can_use_workspace(user):
+            return False
+        return not settings.OTP_REQUIRED or bool(getattr(user, "is_verified", lambda: False)())
+
+
+class ReasonForm(forms.ModelForm):
+    """An admin form that asks why: the reason is public, beside the change in the history."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Public: shown beside the change in the history."),
+    )
+
+
+def _relation_filter(model: type[models.Model], entry: Any) -> Any:
+    """A filter on a relation offers only the objects the list holds, so an editor's filters stay in scope."""
+    if not isinstance(entry, str):
+        return entry
+    try:
+        field = get_fields_from_path(model, entry)[-1]
+    except (NotRelationField, FieldDoesNotExist):
+        return entry
+    return (entry, admin.RelatedOnlyFieldListFilter) if field.is_relation else entry
+
+
+class WorkspaceAdmin(SimpleHistoryAdmin):
+    """A domain model's admin: coordinators change it through the services, with a reason; editors see what
+    the commitments their administrations carry hold, and change it only through the update pages."""
+
+    form = ReasonForm
+    # Whether editors see this model's objects of the commitments they carry; False hides the model.
+    editors_see = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        roles = roles_of(request.user)
+        if roles.sees_everything:
+            return queryset
+        if self.editors_see and roles.is_editor:
+            return queryset.editable_by(request.user)
+        return queryset.none()
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        return [_relation_filter(self.model, entry) for entry in super().get_list_filter(request)]
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        """Another administration's object, by a guessed URL, is not found: 404, never a redirect or a hint."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("No such object, or not one of yours."))
+        return obj
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        roles = roles_of(request.user)
+        if roles.sees_everything:
+            return True
+        if not (self.editors_see and roles.is_editor):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can_edit_reference(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_edit_reference(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_edit_reference(request.user)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        # django-simple-history saves an old version posted here, whatever the change permission says.
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _reason(self, form: forms.Form) -> str:
+        return getattr(form, "cleaned_data", {}).get("change_reason", "")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.Form, change: bool) -> None:
+        save_with_history(obj, by=request.user, reason=self._reason(form))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        delete_with_history(obj, by=request.user, reason="")
+        self.after_change(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+    def save_formset(self, request: HttpRequest, form: forms.Form, formset: Any, change: bool) -> None:
+        reason = self._reason(form)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            delete_with_history(obj, by=request.user, reason=reason)
+        for obj in instances:
+            save_with_history(obj, by=request.user, reason=reason)
+        formset.save_m2m()
+
+    def save_related(self, request: HttpRequest, form: forms.Form, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        self.after_change(request, form.instance)
+
+    def after_change(self, request: HttpRequest, obj: Any) -> None:
+        """What a change implies beyond the object itself (a commitment's progress); nothing by default."""
+
+
+class WorkspaceInline(admin.TabularInline):
+    """Rows shown inside a parent's page: editors read them, coordinators change them with the parent."""
+
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_edit_reference(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_edit_reference(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_edit_reference(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_use_workspace(request.user)
