@@ -1,22 +1,28 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from commitments import services
 from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
+from commitments.permissions import can_edit_commitment
+from commitments.workspace import update_view
+from opengov.admin_site import WorkspaceAdmin, WorkspaceInline
 
 
-class AxisInline(admin.TabularInline):
+class AxisInline(WorkspaceInline):
     model = Axis
-    extra = 0
     fields = ["number", "title", "title_is_official", "title_en"]
 
 
 @admin.register(ActionPlan)
-class ActionPlanAdmin(SimpleHistoryAdmin):
+class ActionPlanAdmin(WorkspaceAdmin):
+    editors_see = False
     list_display = ["title", "slug", "owner", "start_year", "end_year", "status"]
     list_filter = ["status", "owner"]
     search_fields = ["title", "title_en", "slug", "owner"]
@@ -25,7 +31,8 @@ class ActionPlanAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Axis)
-class AxisAdmin(SimpleHistoryAdmin):
+class AxisAdmin(WorkspaceAdmin):
+    editors_see = False
     list_display = ["__str__", "plan", "number", "title_is_official"]
     list_filter = ["plan"]
     search_fields = ["title", "title_en"]
@@ -33,7 +40,8 @@ class AxisAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Administration)
-class AdministrationAdmin(SimpleHistoryAdmin):
+class AdministrationAdmin(WorkspaceAdmin):
+    editors_see = False
     list_display = ["name", "short_name", "kind", "name_is_official", "commitment_count"]
     list_filter = ["kind", "name_is_official"]
     search_fields = ["name", "name_en", "short_name", "slug"]
@@ -47,15 +55,13 @@ class AdministrationAdmin(SimpleHistoryAdmin):
         return administration.commitment_count
 
 
-class CarrierInline(admin.TabularInline):
+class CarrierInline(WorkspaceInline):
     model = Carrier
-    extra = 0
     autocomplete_fields = ["administration"]
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(WorkspaceInline):
     model = Milestone
-    extra = 0
     fields = ["position", "title", "due_date", "completed_on", "weight", "evidence_url"]
 
 
@@ -75,9 +81,15 @@ class LateFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _after_commitment_change(request: HttpRequest, commitment: Commitment) -> None:
+    # Milestones and values change the derived progress, and every change the commitment's freshness.
+    services.refresh_progress(commitment=commitment)
+    services.mark_updated(commitment=commitment, by=request.user)
+
+
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
-    list_display = ["number", "title", "plan", "axis", "ogp_id", "completion", "progress", "updated_at"]
+class CommitmentAdmin(WorkspaceAdmin):
+    list_display = ["number", "title", "plan", "axis", "ogp_id", "completion", "progress", "updated_at", "update_link"]
     list_display_links = ["number", "title"]
     list_filter = ["plan", "completion", LateFilter, "title_is_official", "is_verified", "carriers__administration"]
     search_fields = ["title", "title_en", "ogp_id", "summary", "description"]
@@ -94,38 +106,57 @@ class CommitmentAdmin(SimpleHistoryAdmin):
             {"fields": ["completion", "progress_note", "progress", "progress_rule", "updated_at", "updated_by"]},
         ),
         (_("Sources"), {"fields": ["is_verified", "source_note", "sources"]}),
+        (_("Why"), {"fields": ["change_reason"]}),
     ]
 
-    def save_related(self, request: HttpRequest, form: object, formsets: object, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # Milestones edited inline change the derived progress: recompute it after they are saved.
-        services.refresh_progress(commitment=form.instance)
-        services.mark_updated(commitment=form.instance, by=request.user)
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<int:pk>/mettre-a-jour/",
+                self.admin_site.admin_view(self.update_view),
+                name="commitments_commitment_update",
+            )
+        ]
+        return own + super().get_urls()
+
+    def update_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return update_view(request, pk, self.admin_site.each_context(request))
+
+    @admin.display(description=_("everyday update"))
+    def update_link(self, commitment: Commitment) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:commitments_commitment_update", args=[commitment.pk]), _("Update")
+        )
+
+    def after_change(self, request: HttpRequest, obj: Commitment) -> None:
+        if obj.pk is not None:  # a deleted commitment has nothing left to recompute
+            _after_commitment_change(request, obj)
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any) -> HttpResponse:
+        original = context.get("original")
+        context["can_update"] = original is not None and can_edit_commitment(request.user, original)
+        return super().render_change_form(request, context, *args, **kwargs)
 
 
 @admin.register(Carrier)
-class CarrierAdmin(SimpleHistoryAdmin):
+class CarrierAdmin(WorkspaceAdmin):
     list_display = ["administration", "role", "commitment"]
     list_filter = ["role", "commitment__plan", "administration__kind"]
     search_fields = ["administration__name", "administration__short_name", "commitment__title", "commitment__ogp_id"]
     list_select_related = ["administration", "commitment"]
     autocomplete_fields = ["commitment", "administration"]
 
+    def after_change(self, request: HttpRequest, obj: Carrier) -> None:
+        services.mark_updated(commitment=obj.commitment, by=request.user)
+
 
 @admin.register(Milestone)
-class MilestoneAdmin(SimpleHistoryAdmin):
+class MilestoneAdmin(WorkspaceAdmin):
     list_display = ["title", "commitment", "due_date", "completed_on", "weight"]
     list_filter = ["commitment__plan", ("completed_on", admin.EmptyFieldListFilter)]
     search_fields = ["title", "commitment__title", "commitment__ogp_id"]
     list_select_related = ["commitment"]
     autocomplete_fields = ["commitment"]
 
-    def save_model(self, request: HttpRequest, obj: Milestone, form: object, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        services.refresh_progress(commitment=obj.commitment)
-        services.mark_updated(commitment=obj.commitment, by=request.user)
-
-    def delete_model(self, request: HttpRequest, obj: Milestone) -> None:
-        commitment = obj.commitment
-        super().delete_model(request, obj)
-        services.refresh_progress(commitment=commitment)
+    def after_change(self, request: HttpRequest, obj: Milestone) -> None:
+        _after_commitment_change(request, obj.commitment)

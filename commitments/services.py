@@ -12,7 +12,6 @@ from commitments.models import Administration, CarrierRole, Commitment, Commitme
 from commitments.progress import Progress, commitment_progress, indicator_progress
 from indicators.models import Indicator
 
-
 # A reason is public and shown beside the change: a sentence or two.
 REASON_MAX_LENGTH = 1000
 

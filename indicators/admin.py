@@ -11,33 +11,37 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from simple_history.admin import SimpleHistoryAdmin
 
 from commitments import services
+from indicators import services as indicator_services
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorRefreshTrigger, IndicatorValue, plain_number
+from indicators.permissions import can_record_value
 from indicators.refresh import read_value
 from indicators.sources import COMPUTATIONS, check_source, describe_source
 from indicators.tasks import QueueUnavailable, queue_refreshes
+from opengov.admin_site import ReasonForm, ScopedAdminMixin, WorkspaceAdmin, WorkspaceInline
 
 # How many of an indicator's latest refreshes its page lists; the full log is one click away.
 RECENT_REFRESHES = 10
 
 
-class IndicatorValueInline(admin.TabularInline):
+class IndicatorValueInline(WorkspaceInline):
     model = IndicatorValue
-    extra = 0
     fields = ["date", "value", "origin", "note", "recorded_by", "recorded_at"]
     readonly_fields = ["date", "value", "origin", "note", "recorded_by", "recorded_at"]
     can_delete = False
     show_change_link = True
 
+    # Values are recorded on the commitment's update page or imported, through the services that check them.
     def has_add_permission(self, request: HttpRequest, obj: Indicator | None = None) -> bool:
-        # Values are recorded one at a time from their own form, which records who and why.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Indicator | None = None) -> bool:
         return False
 
 
-class IndicatorAdminForm(forms.ModelForm):
+class IndicatorAdminForm(ReasonForm):
     """The admin builds the form's fields from the fieldsets, when a page asks for it (not at import)."""
 
     def _post_clean(self) -> None:
@@ -49,7 +53,7 @@ class IndicatorAdminForm(forms.ModelForm):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(WorkspaceAdmin):
     form = IndicatorAdminForm
     list_display = [
         "name",
@@ -110,6 +114,7 @@ class IndicatorAdmin(SimpleHistoryAdmin):
                 ]
             },
         ),
+        (gettext_lazy("Why"), {"fields": ["change_reason"]}),
     ]
     inlines = [IndicatorValueInline]
     actions = ["refresh_now"]
@@ -182,10 +187,25 @@ class IndicatorAdmin(SimpleHistoryAdmin):
         return own + super().get_urls()
 
     def _changeable(self, request: HttpRequest, pk: int) -> Indicator:
-        indicator = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_change_permission(request, indicator):
+        indicator = get_object_or_404(self.get_queryset(request).select_related("commitment"), pk=pk)
+        if not can_record_value(request.user, indicator):
             raise PermissionDenied
         return indicator
+
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
+        """Editors refresh the indicators of their commitments (the list holds no others)."""
+        return self.has_view_permission(request)
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: object, **kwargs: object) -> HttpResponse:
+        original = context.get("original")
+        context["can_refresh"] = original is not None and can_record_value(request.user, original)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def after_change(self, request: HttpRequest, obj: Indicator) -> None:
+        # A new baseline, target or public flag changes the commitment's progress.
+        if obj.pk is not None:
+            services.refresh_progress(commitment=obj.commitment)
+            services.mark_updated(commitment=obj.commitment, by=request.user)
 
     def test_source_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Read the saved source once and show what a refresh would record; nothing is recorded."""
@@ -212,7 +232,7 @@ class IndicatorAdmin(SimpleHistoryAdmin):
         self._queue(request, Indicator.objects.filter(pk=indicator.pk))
         return HttpResponseRedirect(reverse("admin:indicators_indicator_change", args=[indicator.pk]))
 
-    @admin.action(description=gettext_lazy("Refresh now from their sources"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Refresh now from their sources"), permissions=["refresh"])
     def refresh_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._queue(request, queryset)
 
@@ -238,7 +258,7 @@ class IndicatorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IndicatorRefresh)
-class IndicatorRefreshAdmin(admin.ModelAdmin):
+class IndicatorRefreshAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The log of every reading; written by the refreshes only."""
 
     list_display = ["started_at", "indicator", "trigger", "attempt", "outcome", "value", "duration_ms", "message"]
@@ -257,19 +277,50 @@ class IndicatorRefreshAdmin(admin.ModelAdmin):
         return False
 
 
+class CorrectionAdminForm(ReasonForm):
+    """A value's page corrects it: the reason is required and public, the history keeps the old value."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["change_reason"].required = True
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        value = cleaned.get("value")
+        out_of_bounds = value is not None and self.instance.indicator.bounds_error(value)
+        if out_of_bounds:
+            self.add_error("value", out_of_bounds)
+        return cleaned
+
+
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(SimpleHistoryAdmin):
+class IndicatorValueAdmin(WorkspaceAdmin):
+    form = CorrectionAdminForm
     list_display = ["indicator", "date", "value", "origin", "recorded_by", "recorded_at"]
     list_filter = ["origin", "indicator__commitment__plan"]
     search_fields = ["indicator__name", "note"]
     list_select_related = ["indicator", "recorded_by"]
-    autocomplete_fields = ["indicator"]
     date_hierarchy = "date"
-    readonly_fields = ["recorded_by", "recorded_at"]
+    fields = ["indicator", "date", "value", "origin", "note", "recorded_by", "recorded_at", "change_reason"]
+    readonly_fields = ["indicator", "date", "origin", "note", "recorded_by", "recorded_at"]
 
-    def save_model(self, request: HttpRequest, obj: IndicatorValue, form: object, change: bool) -> None:
-        obj.recorded_by = request.user
-        obj.recorded_at = timezone.now()
-        super().save_model(request, obj, form, change)
+    # New values come from the update page, the import and the API, whose services check them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IndicatorValue | None = None) -> bool:
+        if obj is None:
+            return self.has_view_permission(request)
+        return self.has_view_permission(request, obj) and can_record_value(request.user, obj.indicator)
+
+    def save_model(self, request: HttpRequest, obj: IndicatorValue, form: forms.Form, change: bool) -> None:
+        indicator_services.correct_value(
+            indicator_value=obj, value=form.cleaned_data["value"], by=request.user, reason=self._reason(form)
+        )
+
+    def save_related(self, request: HttpRequest, form: forms.Form, formsets: object, change: bool) -> None:
+        form.save_m2m()  # correct_value has already stamped the commitment and recomputed its progress
+
+    def after_change(self, request: HttpRequest, obj: IndicatorValue) -> None:
         services.refresh_progress(commitment=obj.indicator.commitment)
         services.mark_updated(commitment=obj.indicator.commitment, by=request.user)

@@ -54,11 +54,10 @@ def _relation_filter(model: type[models.Model], entry: Any) -> Any:
     return (entry, admin.RelatedOnlyFieldListFilter) if field.is_relation else entry
 
 
-class WorkspaceAdmin(SimpleHistoryAdmin):
-    """A domain model's admin: coordinators change it through the services, with a reason; editors see what
-    the commitments their administrations carry hold, and change it only through the update pages."""
+class ScopedAdminMixin:
+    """Coordinators see and change everything; editors see only what the commitments their administrations
+    carry hold (`editable_by`), and change nothing through the generic forms."""
 
-    form = ReasonForm
     # Whether editors see this model's objects of the commitments they carry; False hides the model.
     editors_see = True
 
@@ -100,6 +99,13 @@ class WorkspaceAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_edit_reference(request.user)
+
+
+class WorkspaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """A domain model's admin, whose changes go through the services with a public reason. Editors make
+    their everyday updates on the commitment's update page (commitments/workspace.py) instead."""
+
+    form = ReasonForm
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None

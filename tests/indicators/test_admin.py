@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
 from opengov.celery import app
-from tests.factories import CommitmentFactory, IndicatorFactory, UserFactory, json_indicator
+from tests.factories import CommitmentFactory, IndicatorFactory, MembershipFactory, UserFactory, json_indicator
 from tests.indicators.source_server import Route
 
 pytestmark = pytest.mark.django_db
@@ -159,11 +159,14 @@ def test_the_list_action_queues_automatic_indicators_and_skips_manual_ones(
 
 def test_only_those_who_may_change_an_indicator_can_test_or_refresh_it(client, source_server) -> None:
     indicator = json_indicator(source_server.set("/c.json", Route(body=b"{}")))
+    other_editor = MembershipFactory(user__is_staff=True).user
     for name in ("test_source", "refresh_now"):
         url = reverse(f"admin:indicators_indicator_{name}", args=[indicator.pk])
         assert client.post(url).status_code == 302  # to the login page
-        client.force_login(UserFactory(is_staff=True))
-        assert client.post(url).status_code == 403
+        client.force_login(UserFactory(is_staff=True))  # staff without a role: not in the workspace
+        assert client.post(url).status_code == 302
+        client.force_login(other_editor)  # an editor of an administration that does not carry it
+        assert client.post(url).status_code == 404
         client.logout()
     assert source_server.hits == {}
     assert not IndicatorRefresh.objects.exists()
