@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from commitments import services
+from commitments.permissions import can_edit_reference
 from indicators import services as indicator_services
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorRefreshTrigger, IndicatorValue, plain_number
@@ -274,7 +275,8 @@ class IndicatorRefreshAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: IndicatorRefresh | None = None) -> bool:
-        return False
+        # Coordinators remove an indicator with its log; nobody edits the log itself.
+        return can_edit_reference(request.user)
 
 
 class CorrectionAdminForm(ReasonForm):

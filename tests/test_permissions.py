@@ -1,0 +1,293 @@
+"""The permission matrix: every admin view and action and every write route, for every role.
+
+Each case asserts the status code and, when the request is refused, that the database is exactly as
+it was: a refused request changes nothing, whatever it carried.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.contrib import admin
+from django.db import models
+from django.test import Client
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Membership, User
+from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
+from forums.models import Forum
+from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
+from tests.factories import AxisFactory, CarrierFactory
+from tests.workspace import Side, World, build_world, database_state
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "editor_a", "editor_b", "coordinator"]
+
+# The admin's own views, for one object.
+OBJECT_ROUTES = ["change_get", "change_post", "delete_get", "delete_post", "history", "version_get", "version_post"]
+LIST_ROUTES = ["list", "add_get", "add_post", "delete_action"]
+EVERY_ROUTE = set(OBJECT_ROUTES + LIST_ROUTES)
+READ = {"list", "change_get", "history", "version_get"}
+
+# What an editor may do with the objects of a commitment their administration carries; nothing else, anywhere.
+EDITOR_OWN: dict[type[models.Model], set[str]] = {
+    Commitment: READ,
+    Carrier: READ,
+    Milestone: READ,
+    Indicator: READ,
+    IndicatorValue: READ | {"change_post"},  # a value's page corrects it
+    IndicatorRefresh: {"list", "change_get", "history"},
+}
+# What a coordinator may do. Old versions are shown, never posted back (that would bypass the services).
+WRITABLE = EVERY_ROUTE - {"version_post"}
+COORDINATOR: dict[type[models.Model], set[str]] = {
+    ActionPlan: WRITABLE,
+    Axis: WRITABLE,
+    Administration: WRITABLE,
+    Commitment: WRITABLE,
+    Carrier: WRITABLE,
+    Milestone: WRITABLE,
+    Indicator: WRITABLE,
+    IndicatorValue: WRITABLE - {"add_get", "add_post"},  # values come through the services' forms
+    IndicatorRefresh: {"list", "change_get", "history", "delete_get", "delete_post", "delete_action"},
+    Forum: WRITABLE,
+    Membership: WRITABLE,
+}
+
+
+@pytest.fixture
+def world() -> World:
+    world = build_world()
+    AxisFactory(plan=world.a.commitment.plan)
+    return world
+
+
+def _object_of(model: type[models.Model], side: Side) -> models.Model | None:
+    """The object of a model that belongs to one administration's side, or any for shared ones."""
+    by_model = {
+        Commitment: side.commitment,
+        Carrier: side.commitment.carriers.first(),
+        Milestone: side.milestone,
+        Indicator: side.indicator,
+        IndicatorValue: side.value,
+        IndicatorRefresh: side.indicator.refreshes.first(),
+        ActionPlan: side.commitment.plan,
+        Administration: side.administration,
+        Membership: side.editor.memberships.first(),
+        User: side.editor,
+    }
+    if model in by_model:
+        return by_model[model]
+    return model._default_manager.order_by("pk").first()
+
+
+def _login(client: Client, world: World, role: str) -> None:
+    users = {"editor_a": world.a.editor, "editor_b": world.b.editor, "coordinator": world.coordinator}
+    if role in users:
+        client.force_login(users[role])
+
+
+def _url(model: type[models.Model], view: str, *args: object) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def _request(client: Client, model: type[models.Model], route: str, obj: models.Model | None) -> int | None:
+    """Make one of the admin's requests; None when the model has no object to make it on."""
+    if route in OBJECT_ROUTES and obj is None:
+        return None
+    if route == "list":
+        return client.get(_url(model, "changelist")).status_code
+    if route == "add_get":
+        return client.get(_url(model, "add")).status_code
+    if route == "add_post":
+        return client.post(_url(model, "add"), {}).status_code
+    if route == "delete_action":
+        target = obj or model._default_manager.first()
+        if target is None:
+            return None
+        data = {"action": "delete_selected", "_selected_action": [target.pk], "post": "yes"}
+        return client.post(_url(model, "changelist"), data).status_code
+    if route == "change_get":
+        return client.get(_url(model, "change", obj.pk)).status_code
+    if route == "change_post":
+        # What the change form would post back unchanged, with a different value where there is one.
+        return client.post(_url(model, "change", obj.pk), {"value": "11", "change_reason": "matrice"}).status_code
+    if route == "delete_get":
+        return client.get(_url(model, "delete", obj.pk)).status_code
+    if route == "delete_post":
+        return client.post(_url(model, "delete", obj.pk), {"post": "yes"}).status_code
+    if route in ("history", "version_get", "version_post"):
+        if route == "history":
+            return client.get(_url(model, "history", obj.pk)).status_code
+        record = getattr(obj, "history", None)
+        if record is None or not record.exists():
+            return None
+        url = _url(model, "simple_history", obj.pk, record.latest().history_id)
+        return (client.get(url) if route == "version_get" else client.post(url, {})).status_code
+    raise AssertionError(route)
+
+
+def _allowed(model: type[models.Model], route: str, role: str, owner: str) -> bool:
+    if role == "coordinator":
+        return route in COORDINATOR.get(model, set())
+    if role.startswith("editor"):
+        if route == "list":
+            return model in EDITOR_OWN
+        return role == f"editor_{owner}" and route in EDITOR_OWN.get(model, set())
+    return False
+
+
+def _assert_refused(status: int, role: str) -> None:
+    if role == "anonymous":
+        assert status == 302, status  # to the login page
+    else:
+        assert status in (403, 404), status
+
+
+ADMIN_CASES = [
+    pytest.param(model, route, role, owner, id=f"{model._meta.label}-{route}-{owner}-{role}")
+    for model in admin.site._registry
+    for route in OBJECT_ROUTES + LIST_ROUTES
+    for owner in ("a", "b")
+    if owner == "a" or route in OBJECT_ROUTES  # list routes do not depend on an object's owner
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("model", "route", "role", "owner"), ADMIN_CASES)
+def test_admin_matrix(
+    client: Client, world: World, model: type[models.Model], route: str, role: str, owner: str
+) -> None:
+    _login(client, world, role)
+    obj = _object_of(model, world.a if owner == "a" else world.b)
+    before = database_state()
+    status = _request(client, model, route, obj)
+    if status is None:
+        pytest.skip("no object of this kind to act on")
+    if _allowed(model, route, role, owner):
+        assert status in (200, 302), status
+        return
+    if route == "delete_action":
+        # An action the list does not offer is answered by the list itself, with a message: it must do nothing.
+        assert database_state() == before
+        return
+    _assert_refused(status, role)
+    assert database_state() == before
+
+
+def test_an_editors_lists_hold_only_what_their_administration_carries(client: Client, world: World) -> None:
+    client.force_login(world.a.editor)
+    for model in EDITOR_OWN:
+        response = client.get(_url(model, "changelist"))
+        shown = set(response.context["cl"].result_list.values_list("pk", flat=True))
+        assert shown == {_object_of(model, world.a).pk}, model
+        searched = client.get(_url(model, "changelist"), {"q": "B"})
+        assert _object_of(model, world.b).pk not in {o.pk for o in searched.context["cl"].result_list}
+
+
+def test_an_editors_filters_offer_only_what_the_list_holds(client: Client, world: World) -> None:
+    partner = CarrierFactory(commitment=world.a.commitment, role="support").administration
+    client.force_login(world.a.editor)
+    response = client.get(_url(Commitment, "changelist"))
+    offered = {
+        str(choice["display"])
+        for spec in response.context["cl"].filter_specs
+        for choice in spec.choices(response.context["cl"])
+    }
+    assert {world.a.administration.name, partner.name} <= offered
+    assert world.b.administration.name not in offered
+
+
+def test_an_editors_autocomplete_holds_only_their_commitments(client: Client, world: World) -> None:
+    client.force_login(world.a.editor)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "commitments", "model_name": "commitment", "field_name": "predecessor", "term": "Engagement"},
+    )
+    assert response.status_code == 200
+    assert [int(item["id"]) for item in response.json()["results"]] == [world.a.commitment.pk]
+
+
+# --- Write routes beyond the admin's generic views -------------------------------------------------------------
+
+
+@dataclass
+class WriteRoute:
+    name: str
+    send: Callable[[Client, World, Side], int]
+    # Who may: a role among ROLES, for the commitment of side A.
+    allowed: set[str]
+
+
+def _update(client: Client, world: World, side: Side) -> int:
+    prefix = f"indicator-{side.indicator.pk}"
+    url = _url(Commitment, "update", side.commitment.pk)
+    return client.post(url, {"action": prefix, f"{prefix}-date": "2024-02-02", f"{prefix}-value": "3"}).status_code
+
+
+def _update_page(client: Client, world: World, side: Side) -> int:
+    return client.get(_url(Commitment, "update", side.commitment.pk)).status_code
+
+
+def _refresh(client: Client, world: World, side: Side) -> int:
+    return client.post(_url(Indicator, "refresh_now", side.indicator.pk)).status_code
+
+
+def _refresh_action(client: Client, world: World, side: Side) -> int:
+    data = {"action": "refresh_now", "_selected_action": [side.indicator.pk]}
+    return client.post(_url(Indicator, "changelist"), data).status_code
+
+
+def _api(method: str) -> Callable[[Client, World, Side], int]:
+    def send(client: Client, world: World, side: Side) -> int:
+        user = client.session.get("_auth_user_id")
+        headers = {}
+        if user:
+            headers["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user_id=user)[0].key}"
+            client.logout()
+        if method == "value":
+            url, data = f"/api/v1/indicators/{side.indicator.pk}/values/", {"date": "2024-02-02", "value": "3"}
+        elif method == "correct":
+            url, data = f"/api/v1/indicator-values/{side.value.pk}/correct/", {"value": "3", "reason": "matrice"}
+        else:
+            url, data = f"/api/v1/milestones/{side.milestone.pk}/done/", {"completed_on": "2024-02-02"}
+        return client.post(url, data, content_type="application/json", **headers).status_code
+
+    return send
+
+
+WRITE_ROUTES = [
+    WriteRoute("update-page", _update_page, {"editor_a", "coordinator"}),
+    WriteRoute("update-value", _update, {"editor_a", "coordinator"}),
+    WriteRoute("refresh-now", _refresh, {"editor_a", "coordinator"}),
+    WriteRoute("api-record-value", _api("value"), {"editor_a", "coordinator"}),
+    WriteRoute("api-correct-value", _api("correct"), {"editor_a", "coordinator"}),
+    WriteRoute("api-milestone-done", _api("done"), {"editor_a", "coordinator"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", WRITE_ROUTES, ids=lambda route: route.name)
+def test_write_route_matrix(client: Client, world: World, route: WriteRoute, role: str) -> None:
+    _login(client, world, role)
+    before = database_state()
+    # API tokens are made for the request itself: they are not what the check compares.
+    status = route.send(client, world, world.a)
+    Token.objects.all().delete()
+    if role in route.allowed:
+        assert status in (200, 201, 302), status
+        return
+    if route.name.startswith("api"):
+        assert status in ((401,) if role == "anonymous" else (403, 404)), status
+    else:
+        _assert_refused(status, role)
+    assert database_state() == before
+
+
+def test_the_refresh_action_ignores_another_administrations_indicator(client: Client, world: World) -> None:
+    client.force_login(world.a.editor)
+    before = database_state()
+    _refresh_action(client, world, world.b)
+    assert database_state() == before
