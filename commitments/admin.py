@@ -1,8 +1,11 @@
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -11,8 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from commitments import services
 from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
 from commitments.permissions import can_edit_commitment
+from commitments.timeline import plan_timeline
 from commitments.workspace import update_view
 from opengov.admin_site import WorkspaceAdmin, WorkspaceInline
+
+# Changes per page of a plan's history in the admin.
+TIMELINE_PAGE_SIZE = 100
 
 
 class AxisInline(WorkspaceInline):
@@ -23,6 +30,33 @@ class AxisInline(WorkspaceInline):
 @admin.register(ActionPlan)
 class ActionPlanAdmin(WorkspaceAdmin):
     editors_see = False
+    change_form_template = "admin/commitments/actionplan/change_form.html"
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<int:pk>/historique/",
+                self.admin_site.admin_view(self.timeline_view),
+                name="commitments_actionplan_timeline",
+            )
+        ]
+        return own + super().get_urls()
+
+    def timeline_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Every change to the plan's commitments, with who made it and why: for coordinators."""
+        plan = self.get_object(request, str(pk))
+        if not self.has_view_permission(request, plan):
+            raise PermissionDenied
+        page = Paginator(plan_timeline(plan), TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History of the plan “%(title)s”") % {"title": plan.title},
+            "opts": self.model._meta,
+            "original": plan,
+            "page": page,
+        }
+        return TemplateResponse(request, "admin/commitments/actionplan/timeline.html", context)
+
     list_display = ["title", "slug", "owner", "start_year", "end_year", "status"]
     list_filter = ["status", "owner"]
     search_fields = ["title", "title_en", "slug", "owner"]

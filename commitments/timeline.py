@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from commitments.models import Administration, Axis, Carrier, Commitment, Milestone
+from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
 from commitments.templatetags.opengov import figure
 from indicators.models import Indicator, IndicatorValue
 
@@ -58,6 +59,9 @@ class Change:
     fields: list[FieldChange] = field(default_factory=list)
     commitment: Commitment | None = None
     administration: Administration | None = None
+    # Who made it: shown to coordinators in the admin, never on public pages.
+    user_id: int | None = None
+    user: Any = None
 
     @property
     def action(self) -> str:
@@ -160,6 +164,7 @@ def _changes(records: dict[type[models.Model], list[Any]]) -> list[Change]:
                     administration_id=row.history_administration_id,
                     reason=row.history_change_reason or "",
                     fields=fields,
+                    user_id=row.history_user_id,
                 )
             )
     return changes
@@ -175,21 +180,34 @@ def _attach(changes: list[Change]) -> list[Change]:
     return sorted((c for c in changes if c.commitment), key=lambda c: c.at, reverse=True)
 
 
-def _public_indicator_ids(indicator_ids: Iterable[int]) -> set[int]:
-    return set(Indicator.objects.public().filter(pk__in=indicator_ids).values_list("pk", flat=True))
+def _records(commitment_ids: Iterable[int], *, include_private: bool) -> dict[type[models.Model], list[Any]]:
+    commitment_ids = list(commitment_ids)
+    indicators = Indicator.objects.filter(commitment_id__in=commitment_ids)
+    if not include_private:
+        indicators = indicators.public()
+    indicator_ids = list(indicators.values_list("pk", flat=True))
+    return {
+        Commitment: list(Commitment.history.filter(id__in=commitment_ids)),
+        Milestone: list(Milestone.history.filter(commitment_id__in=commitment_ids)),
+        Carrier: list(Carrier.history.filter(commitment_id__in=commitment_ids)),
+        Indicator: list(Indicator.history.filter(id__in=indicator_ids)),
+        IndicatorValue: list(IndicatorValue.history.filter(indicator_id__in=indicator_ids)),
+    }
 
 
 def commitment_timeline(commitment: Commitment) -> list[Change]:
     """Every public change to a commitment, its milestones, carriers, indicators and values; newest first."""
-    indicators = _public_indicator_ids(commitment.indicators.values_list("pk", flat=True))
-    records = {
-        Commitment: list(Commitment.history.filter(id=commitment.pk)),
-        Milestone: list(Milestone.history.filter(commitment_id=commitment.pk)),
-        Carrier: list(Carrier.history.filter(commitment_id=commitment.pk)),
-        Indicator: list(Indicator.history.filter(id__in=indicators)),
-        IndicatorValue: list(IndicatorValue.history.filter(indicator_id__in=indicators)),
-    }
-    return _attach(_changes(records))
+    return _attach(_changes(_records([commitment.pk], include_private=False)))
+
+
+def plan_timeline(plan: ActionPlan) -> list[Change]:
+    """Every change to a plan's commitments and their parts, private indicators included, with who made
+    it: the coordinators' view in the admin, not a public page."""
+    changes = _attach(_changes(_records(plan.commitments.values_list("pk", flat=True), include_private=True)))
+    users = get_user_model().objects.in_bulk({c.user_id for c in changes} - {None})
+    for change in changes:
+        change.user = users.get(change.user_id)
+    return changes
 
 
 def latest_changes(limit: int = 50) -> list[Change]:

@@ -6,13 +6,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
+from accounts import views as accounts_views
 from accounts.permissions import can_use_workspace, roles_of
 from commitments.permissions import can_edit_reference
 from commitments.services import REASON_MAX_LENGTH, delete_with_history, save_with_history
@@ -29,6 +34,16 @@ class WorkspaceAdminSite(admin.AdminSite):
         if not can_use_workspace(user):
             return False
         return not settings.OTP_REQUIRED or bool(getattr(user, "is_verified", lambda: False)())
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Django's login page, then the second factor or its set-up (accounts/views.py)."""
+        return accounts_views.login(request, site=self, extra_context=extra_context)
+
+    def get_urls(self) -> list:
+        # First, before the admin's catch-all pattern: the second factor's pages and the invitation link.
+        return accounts_views.workspace_urls(self) + super().get_urls()
 
 
 class ReasonForm(forms.ModelForm):
@@ -101,11 +116,26 @@ class ScopedAdminMixin:
         return can_edit_reference(request.user)
 
 
+class ChoiceLabels(HistoricalRecordContextHelper):
+    """A history's old → new shows a choice as people read it ("Substantiel"), not as it is stored."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        model_field = self.model._meta.get_field(change.field)
+        if model_field.choices and value not in (None, ""):
+            return dict(model_field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+
 class WorkspaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """A domain model's admin, whose changes go through the services with a public reason. Editors make
     their everyday updates on the commitment's update page (commitments/workspace.py) instead."""
 
     form = ReasonForm
+    # Each history row says who, for which administration, why, and every field's old → new.
+    object_history_list_template = "admin/workspace_history_list.html"
+
+    def get_historical_record_context_helper(self, request: HttpRequest, record: Any) -> HistoricalRecordContextHelper:
+        return ChoiceLabels(self.model, record)
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None

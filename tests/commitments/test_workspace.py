@@ -186,3 +186,37 @@ def test_the_update_page_costs_the_same_queries_for_more_values(
         IndicatorValueFactory(indicator=world.a.indicator, date=datetime.date(2021, 1, day))
     with django_assert_max_num_queries(25):
         assert client.get(_url(world.a.commitment)).status_code == 200
+
+
+def test_an_objects_admin_history_shows_old_and_new_who_for_whom_and_why(client: Client, world: World) -> None:
+    _editor(client, world)
+    client.post(
+        _url(world.a.commitment),
+        {
+            "action": "completion",
+            "completion-completion": CommitmentCompletion.LIMITED,
+            "completion-progress_note": "",
+            "completion-reason": "Premier bilan",
+        },
+    )
+    client.force_login(world.coordinator)
+    page = client.get(reverse("admin:commitments_commitment_history", args=[world.a.commitment.pk]))
+    text = page.content.decode()
+    assert "Non évalué" in text and "Limité" in text  # the labels of the old and the new completion
+    assert "Premier bilan" in text
+    assert world.a.editor.username in text
+    assert world.a.administration.name in text
+
+
+def test_a_coordinator_reads_the_history_of_a_whole_plan(client: Client, world: World) -> None:
+    _editor(client, world)
+    prefix = f"value-{world.a.value.pk}"
+    client.post(_url(world.a.commitment), {"action": prefix, f"{prefix}-value": "12", f"{prefix}-reason": "Coquille"})
+    url = reverse("admin:commitments_actionplan_timeline", args=[world.a.commitment.plan.pk])
+    assert client.get(url).status_code in (403, 404)  # not for editors
+    client.force_login(world.coordinator)
+    response = client.get(url)
+    assert response.status_code == 200
+    change = next(c for c in response.context["page"].object_list if c.reason == "Coquille")
+    assert (change.user, change.administration) == (world.a.editor, world.a.administration)
+    assert [(f.old, f.new) for f in change.fields] == [("10", "12"), ("—", "Coquille")]  # the value, its note
