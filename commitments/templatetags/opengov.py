@@ -3,9 +3,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.urls import translate_url
 from django.utils.formats import number_format
 from django.utils.translation import get_language, ngettext
+
+from commitments.permissions import can_edit_commitment
 
 register = template.Library()
 
@@ -49,3 +52,16 @@ def every(value: datetime.timedelta) -> str:
         return ngettext("every hour", "every %(count)s hours", hours) % {"count": hours}
     minutes = max(1, seconds // 60)
     return ngettext("every minute", "every %(count)s minutes", minutes) % {"count": minutes}
+
+
+@register.simple_tag(takes_context=True)
+def may_update(context: template.Context, commitment: Any) -> bool:
+    """Whether the person reading may update this commitment (can_edit_commitment), for a link to do it.
+
+    Asked only of visitors who bring a session cookie: reading request.user opens the session, whose
+    Vary: Cookie would keep every anonymous visitor's page out of the public caches.
+    """
+    request = context.get("request")
+    if request is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    return can_edit_commitment(request.user, commitment)

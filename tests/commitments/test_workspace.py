@@ -220,3 +220,17 @@ def test_a_coordinator_reads_the_history_of_a_whole_plan(client: Client, world: 
     change = next(c for c in response.context["page"].object_list if c.reason == "Coquille")
     assert (change.user, change.administration) == (world.a.editor, world.a.administration)
     assert [(f.old, f.new) for f in change.fields] == [("10", "12"), ("—", "Coquille")]  # the value, its note
+
+
+def test_the_public_page_offers_the_update_to_those_who_may_and_stays_cacheable_for_others(
+    client: Client, world: World
+) -> None:
+    url = world.a.commitment.get_absolute_url()
+    update = reverse("admin:commitments_commitment_update", args=[world.a.commitment.pk])
+    anonymous = Client().get(url)
+    assert update not in anonymous.content.decode()
+    assert "Cookie" not in anonymous.get("Vary", "") and "public" in anonymous["Cache-Control"]
+    client.force_login(world.b.editor)
+    assert update not in client.get(url).content.decode()
+    client.force_login(world.a.editor)
+    assert update in client.get(url).content.decode()
