@@ -68,3 +68,14 @@ def can_change_account(user: Any, account: Any) -> bool:
     if roles_of(user).is_superuser:
         return True
     return can_manage_accounts(user) and not account.is_superuser
+
+
+def can_invite(user: Any) -> bool:
+    """Coordinators bring people in by invitation, the only way they add an account."""
+    return can_manage_accounts(user)
+
+
+def is_platform_admin(user: Any) -> bool:
+    """Superusers alone grant superuser status, groups and Django permissions, set someone's password
+    and add or delete accounts outright: these reach past the roles the rest of the project checks."""
+    return roles_of(user).is_superuser

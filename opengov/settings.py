@@ -4,6 +4,7 @@ With nothing set, the project runs on its embedded default: a SQLite file and a
 secret key kept under var/, Celery tasks run in-process, a local-memory cache.
 """
 
+import datetime
 import ipaddress
 import secrets
 from pathlib import Path
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "accounts",
     "commitments",
     "indicators",
@@ -72,16 +74,22 @@ MIDDLEWARE = [
     "opengov.middleware.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Drops the cookie of an expired session rather than saving a new empty one (SESSION_SAVE_EVERY_REQUEST).
+    "accounts.security.StaleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Marks request.user as verified by a second factor, for the admin site's check.
     "django_otp.middleware.OTPMiddleware",
+    # Writes every refusal (403) to the security log.
+    "accounts.security.RefusalLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the logged-in user on every history entry made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opengov.urls"
@@ -120,13 +128,45 @@ AUTH_USER_MODEL = "accounts.User"
 OTP_REQUIRED = env.bool("OTP_REQUIRED", default=not DEBUG)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="opengov")
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five failed sign-ins for one account from one address lock that pair out (others go on), for a
+# cool-off that ends by itself; a successful sign-in clears the count (OWASP ASVS 2.2.1).
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_address"
+# Reverse proxies in front of the site that append the client's address to X-Forwarded-For; with 0,
+# the connecting address is the client's. Lockouts and the security log use the same address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# A session ends after this long without a request, and when the browser closes (OWASP ASVS 3.3).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+
+# Invitations to the workspace are e-mailed; the link in them sets a password once, within this many days.
+PASSWORD_RESET_TIMEOUT = env.int("INVITATION_VALID_DAYS", default=7) * 24 * 60 * 60
+# EMAIL_BACKEND, EMAIL_HOST and the rest, from one URL; the default prints messages to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opengov <webmaster@localhost>")
+
 # The reason of a change is public and can be a sentence or two: a text column, not 100 characters.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Reverting to an old version from the admin would write without the services (and their checks).
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Passwords of at least 12 characters (OWASP ASVS 2.1.1), not common, not like the account's name or address.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -271,4 +311,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Sign-ins, failures, lockouts, refusals, invitations, second factors: kept whatever LOG_LEVEL says.
+    # django-axes narrates every sign-in at INFO; its warnings (failures, lockouts) are enough beside ours.
+    "loggers": {"opengov.security": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -118,3 +118,14 @@ class ForumFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: n + 100)
     title = factory.Sequence(lambda n: f"Forum {n}")
     date = datetime.date(2018, 5, 24)
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator; tests compute its real codes with django_otp.oath.totp(device.bin_key)."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True

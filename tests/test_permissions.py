@@ -54,6 +54,8 @@ COORDINATOR: dict[type[models.Model], set[str]] = {
     IndicatorRefresh: {"list", "change_get", "history", "delete_get", "delete_post", "delete_action"},
     Forum: WRITABLE,
     Membership: WRITABLE,
+    # Accounts are created by invitation and deactivated rather than deleted.
+    User: {"list", "change_get", "change_post", "history"},
 }
 
 
