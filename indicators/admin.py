@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from commitments import services
 from commitments.permissions import can_edit_reference
 from indicators import services as indicator_services
+from indicators.admin_import import ValueImportAdminMixin
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorRefreshTrigger, IndicatorValue, plain_number
 from indicators.permissions import can_record_value
@@ -296,7 +297,7 @@ class CorrectionAdminForm(ReasonForm):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(WorkspaceAdmin):
+class IndicatorValueAdmin(ValueImportAdminMixin, WorkspaceAdmin):
     form = CorrectionAdminForm
     list_display = ["indicator", "date", "value", "origin", "recorded_by", "recorded_at"]
     list_filter = ["origin", "indicator__commitment__plan"]

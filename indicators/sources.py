@@ -128,7 +128,8 @@ def read_json(body: bytes, selector: str) -> Decimal:
     return number_from_json(document, selector)
 
 
-def _decode(body: bytes, charset: str | None) -> str:
+def decode_text(body: bytes, charset: str | None = None) -> str:
+    """A file's text: in the charset it declares, else UTF-8 (with or without BOM), else Windows-1252."""
     for encoding in [charset, "utf-8-sig"]:
         if encoding:
             try:
@@ -148,7 +149,7 @@ class CsvRule:
 
 
 def read_csv(body: bytes, charset: str | None, rule: CsvRule) -> Decimal:
-    text = _decode(body, charset)
+    text = decode_text(body, charset)
     if "\x00" in text:
         raise SourceError(_("The source's answer is not a CSV file (it holds binary data)."))
     sample = text[:20000]
