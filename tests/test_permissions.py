@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import Client
 from django.urls import reverse
@@ -221,6 +222,10 @@ class WriteRoute:
     send: Callable[[Client, World, Side], int]
     # Who may: a role among ROLES, for the commitment of side A.
     allowed: set[str]
+    # How a signed-in person is refused, when not by 403 or 404: the import lists "not yours" rows (200).
+    refused_with: tuple[int, ...] = (403, 404)
+    # Whether an allowed request stores something (a page and a refresh of a manual indicator do not).
+    writes: bool = True
 
 
 def _update(client: Client, world: World, side: Side) -> int:
@@ -260,13 +265,37 @@ def _api(method: str) -> Callable[[Client, World, Side], int]:
     return send
 
 
+def _import(client: Client, world: World, side: Side) -> int:
+    """Upload a file with one new value for the side's indicator, then confirm the preview if one is offered."""
+    url = _url(IndicatorValue, "import")
+    file = SimpleUploadedFile("valeurs.csv", f"indicateur;date;valeur\n{side.indicator.pk};2024-02-02;3\n".encode())
+    response = client.post(url, {"file": file})
+    confirm = response.context.get("confirm") if response.status_code == 200 and response.context else None
+    if confirm is None:
+        return response.status_code
+    return client.post(url, {"preview": confirm.initial["preview"]}).status_code
+
+
+def _invite(client: Client, world: World, side: Side) -> int:
+    data = {
+        "email": "nouvelle@example.gouv.fr",
+        "first_name": "Nouvelle",
+        "last_name": "Personne",
+        "administration": side.administration.pk,
+        "role": "editor",
+    }
+    return client.post(reverse("admin:accounts_user_invite"), data).status_code
+
+
 WRITE_ROUTES = [
-    WriteRoute("update-page", _update_page, {"editor_a", "coordinator"}),
+    WriteRoute("update-page", _update_page, {"editor_a", "coordinator"}, writes=False),
     WriteRoute("update-value", _update, {"editor_a", "coordinator"}),
-    WriteRoute("refresh-now", _refresh, {"editor_a", "coordinator"}),
+    WriteRoute("refresh-now", _refresh, {"editor_a", "coordinator"}, writes=False),
     WriteRoute("api-record-value", _api("value"), {"editor_a", "coordinator"}),
     WriteRoute("api-correct-value", _api("correct"), {"editor_a", "coordinator"}),
     WriteRoute("api-milestone-done", _api("done"), {"editor_a", "coordinator"}),
+    WriteRoute("csv-import", _import, {"editor_a", "coordinator"}, refused_with=(200,)),
+    WriteRoute("invite", _invite, {"coordinator"}),
 ]
 
 
@@ -280,11 +309,14 @@ def test_write_route_matrix(client: Client, world: World, route: WriteRoute, rol
     Token.objects.all().delete()
     if role in route.allowed:
         assert status in (200, 201, 302), status
+        assert (database_state() != before) == route.writes
         return
     if route.name.startswith("api"):
         assert status in ((401,) if role == "anonymous" else (403, 404)), status
-    else:
+    elif role == "anonymous":
         _assert_refused(status, role)
+    else:
+        assert status in route.refused_with, status
     assert database_state() == before
 
 
