@@ -8,18 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import Client
 from django.urls import reverse
+from dsfr.models import DsfrConfig
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Membership, User
 from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
 from forums.models import Forum
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
-from tests.factories import AxisFactory, CarrierFactory
+from tests.factories import AxisFactory, CarrierFactory, TOTPDeviceFactory
 from tests.workspace import Side, World, build_world, database_state
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +67,20 @@ COORDINATOR: dict[type[models.Model], set[str]] = {
 def world() -> World:
     world = build_world()
     AxisFactory(plan=world.a.commitment.plan)
+    # One object of each model the platform's own apps register, for superusers only.
+    TOTPDeviceFactory(user=world.a.editor)
+    Token.objects.create(user=world.superuser)
+    Group.objects.create(name="Exploitation")
+    DsfrConfig.objects.create()
+    attempt = {"username": "editor-A", "ip_address": "192.0.2.1", "user_agent": "test", "path_info": "/admin/login/"}
+    AccessAttempt.objects.create(**attempt, failures_since_start=1)
+    AccessFailureLog.objects.create(**attempt)
+    AccessLog.objects.create(**attempt)
     return world
+
+
+def _has_history(model: type[models.Model]) -> bool:
+    return hasattr(model._meta, "simple_history_manager_attribute")
 
 
 def _object_of(model: type[models.Model], side: Side) -> models.Model | None:
@@ -155,6 +171,7 @@ ADMIN_CASES = [
     for route in OBJECT_ROUTES + LIST_ROUTES
     for owner in ("a", "b")
     if owner == "a" or route in OBJECT_ROUTES  # list routes do not depend on an object's owner
+    if _has_history(model) or not route.startswith("version")
     for role in ROLES
 ]
 
@@ -304,9 +321,10 @@ WRITE_ROUTES = [
 def test_write_route_matrix(client: Client, world: World, route: WriteRoute, role: str) -> None:
     _login(client, world, role)
     before = database_state()
-    # API tokens are made for the request itself: they are not what the check compares.
+    tokens = set(Token.objects.values_list("key", flat=True))
     status = route.send(client, world, world.a)
-    Token.objects.all().delete()
+    # API tokens are made for the request itself: they are not what the check compares.
+    Token.objects.exclude(key__in=tokens).delete()
     if role in route.allowed:
         assert status in (200, 201, 302), status
         assert (database_state() != before) == route.writes
