@@ -40,7 +40,9 @@ def _reason_field(*, required: bool, label: str = gettext_lazy("Reason (public)"
 
 
 def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(label=label, initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input reads and writes ISO dates, whatever the language of the page.
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return forms.DateField(label=label, initial=timezone.localdate, widget=widget)
 
 
 class CompletionForm(forms.Form):

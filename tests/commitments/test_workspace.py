@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from commitments.models import Commitment, CommitmentCompletion
 from indicators.models import IndicatorValue
-from tests.factories import CarrierFactory, IndicatorValueFactory
+from tests.factories import CarrierFactory, IndicatorFactory, IndicatorValueFactory
 from tests.workspace import World, build_world, database_state
 
 pytestmark = pytest.mark.django_db
@@ -234,3 +234,12 @@ def test_the_public_page_offers_the_update_to_those_who_may_and_stays_cacheable_
     assert update not in client.get(url).content.decode()
     client.force_login(world.a.editor)
     assert update in client.get(url).content.decode()
+
+
+def test_the_page_names_its_parts_with_plain_numbers_and_offers_todays_date(client: Client, world: World) -> None:
+    # Figures are localised in templates (12 345): an identifier must not be, or links and labels break.
+    IndicatorFactory(pk=12345, commitment=world.a.commitment)
+    _editor(client, world)
+    page = client.get(_url(world.a.commitment)).content.decode()
+    assert 'id="indicator-12345"' in page
+    assert f'value="{timezone.localdate().isoformat()}"' in page  # what a date input can show
