@@ -112,7 +112,17 @@ def update_view(request: HttpRequest, pk: int, context: dict[str, Any]) -> HttpR
         .select_related("plan", "axis", "updated_by")
         .prefetch_related(
             Prefetch("milestones", queryset=Milestone.objects.order_by("position", "due_date", "pk")),
-            Prefetch("indicators", queryset=Indicator.objects.order_by("pk")),
+            Prefetch(
+                "indicators",
+                queryset=Indicator.objects.order_by("pk").prefetch_related(
+                    # The latest few of each indicator, in one query whatever the number of indicators.
+                    Prefetch(
+                        "values",
+                        queryset=IndicatorValue.objects.order_by("-date")[:CORRECTABLE_VALUES],
+                        to_attr="latest_values",
+                    )
+                ),
+            ),
         ),
         pk=pk,
     )
@@ -133,7 +143,7 @@ def update_view(request: HttpRequest, pk: int, context: dict[str, Any]) -> HttpR
     panels = []
     for indicator in commitment.indicators.all():
         panel = IndicatorPanel(indicator=indicator, new_value=bound(NewValueForm, f"indicator-{indicator.pk}"))
-        for value in indicator.values.order_by("-date")[:CORRECTABLE_VALUES]:
+        for value in indicator.latest_values:
             panel.corrections.append(
                 (value, bound(CorrectionForm, f"value-{value.pk}", initial={"value": value.value}))
             )
