@@ -19,13 +19,12 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import services
 from accounts.forms import InvitationForm
 from accounts.models import Membership, User
 from accounts.permissions import can_change_account, can_invite, can_manage_accounts, is_platform_admin
-from commitments.services import delete_with_history, save_with_history
+from opengov.admin_site import WorkspaceAdmin, save_formset_with_history
 
 # Fields only superusers see on someone's account: they grant what no role check limits.
 PLATFORM_FIELDS = {"password", "is_superuser", "groups", "user_permissions"}
@@ -98,12 +97,7 @@ class OpengovUserAdmin(UserAdmin):
 
     def save_formset(self, request: HttpRequest, form: forms.Form, formset: Any, change: bool) -> None:
         # Memberships keep a history that names who changed them.
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            delete_with_history(obj, by=request.user, reason="")
-        for obj in instances:
-            save_with_history(obj, by=request.user, reason="")
-        formset.save_m2m()
+        save_formset_with_history(formset, by=request.user, reason="")
 
     def get_urls(self) -> list[URLPattern]:
         invite = path("invite/", self.admin_site.admin_view(self.invite_view), name="accounts_user_invite")
@@ -171,46 +165,20 @@ class OpengovUserAdmin(UserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(WorkspaceAdmin):
+    # Coordinators manage memberships (can_manage_accounts: the same people as can_edit_reference, which
+    # the base class asks); editors never see them, so never change their own role.
+    editors_see = False
     list_display = ["user", "administration", "role"]
     list_filter = ["role", "administration"]
     search_fields = ["user__username", "user__email", "administration__name", "administration__short_name"]
     list_select_related = ["user", "administration"]
     autocomplete_fields = ["user", "administration"]
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return can_manage_accounts(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can_manage_accounts(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return can_manage_accounts(request.user)
-
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can_manage_accounts(request.user) if obj is None else can_change_account(request.user, obj.user)
+        if obj is None:
+            return can_manage_accounts(request.user)
+        return can_change_account(request.user, obj.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_change_permission(request, obj)
-
-    def history_form_view(
-        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
-    ) -> HttpResponse:
-        # django-simple-history saves an old version posted here, whatever the change permission says.
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def save_model(self, request: HttpRequest, obj: Membership, form: forms.Form, change: bool) -> None:
-        save_with_history(obj, by=request.user, reason="")
-
-    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        delete_with_history(obj, by=request.user, reason="")
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        # The bulk action checks the permission once, without the objects: each one is checked here.
-        with transaction.atomic():
-            for obj in queryset:
-                if not self.has_delete_permission(request, obj):
-                    raise PermissionDenied
-                self.delete_model(request, obj)

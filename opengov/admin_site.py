@@ -116,6 +116,16 @@ class ScopedAdminMixin:
         return can_edit_reference(request.user)
 
 
+def save_formset_with_history(formset: Any, *, by: Any, reason: str) -> None:
+    """Save an admin page's inline rows through the services, each with who changed it and why."""
+    instances = formset.save(commit=False)
+    for obj in formset.deleted_objects:
+        delete_with_history(obj, by=by, reason=reason)
+    for obj in instances:
+        save_with_history(obj, by=by, reason=reason)
+    formset.save_m2m()
+
+
 class ChoiceLabels(HistoricalRecordContextHelper):
     """A history's old → new shows a choice as people read it ("Substantiel"), not as it is stored."""
 
@@ -156,18 +166,15 @@ class WorkspaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         self.after_change(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # The bulk action asks for the permission once, without the objects: each one is asked here.
         with transaction.atomic():
             for obj in queryset:
+                if not self.has_delete_permission(request, obj):
+                    raise PermissionDenied
                 self.delete_model(request, obj)
 
     def save_formset(self, request: HttpRequest, form: forms.Form, formset: Any, change: bool) -> None:
-        reason = self._reason(form)
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            delete_with_history(obj, by=request.user, reason=reason)
-        for obj in instances:
-            save_with_history(obj, by=request.user, reason=reason)
-        formset.save_m2m()
+        save_formset_with_history(formset, by=request.user, reason=self._reason(form))
 
     def save_related(self, request: HttpRequest, form: forms.Form, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
