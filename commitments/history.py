@@ -27,6 +27,11 @@ def record_acting_administration(
 ) -> None:
     if not hasattr(history_instance, "history_administration_id") or history_user is None:
         return
+    # A service that knows for whom the change is made says so (an answer names its administration).
+    named = getattr(instance, "_history_administration", None)
+    if named is not None:
+        history_instance.history_administration = named
+        return
     commitment = commitment_of(instance)
     if isinstance(instance, Commitment) and instance.pk is None:
         commitment = None  # a new commitment has no carriers yet

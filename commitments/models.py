@@ -58,6 +58,15 @@ class ActionPlanStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class ConsultationState(models.TextChoices):
+    """A plan's consultation as a reader sees it on a given day; computed, never stored."""
+
+    NONE = "none", _("No consultation")
+    UPCOMING = "upcoming", _("Consultation to come")
+    OPEN = "open", _("Consultation open")
+    CLOSED = "closed", _("Consultation closed")
+
+
 class CommitmentCompletion(models.TextChoices):
     """The OGP completion scale; a commitment is unknown until it is assessed."""
 
@@ -172,6 +181,11 @@ class ActionPlan(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=ActionPlanStatus.choices, default=ActionPlanStatus.DRAFT
     )
+    # A plan in consultation takes comments and ideas on its commitments between these two dates.
+    consultation_opens_on = models.DateField(_("consultation opens on"), null=True, blank=True)
+    consultation_closes_on = models.DateField(
+        _("consultation closes on"), null=True, blank=True, help_text=_("The last day comments are taken.")
+    )
     description = models.TextField(_("description"), blank=True)
     document_url = models.URLField(_("official document"), max_length=500, blank=True)
     predecessor = models.ForeignKey(
@@ -194,6 +208,13 @@ class ActionPlan(models.Model):
         constraints = [
             choices_check("status", ActionPlanStatus, "actionplan_status_valid", _("This plan status does not exist.")),
             models.CheckConstraint(
+                condition=Q(consultation_opens_on__isnull=True)
+                | Q(consultation_closes_on__isnull=True)
+                | Q(consultation_closes_on__gte=models.F("consultation_opens_on")),
+                name="actionplan_consultation_ordered",
+                violation_error_message=_("A consultation cannot close before it opens."),
+            ),
+            models.CheckConstraint(
                 condition=Q(end_year__gte=models.F("start_year")),
                 name="actionplan_period_ordered",
                 violation_error_message=_("The last year of a plan cannot come before its first year."),
@@ -205,6 +226,17 @@ class ActionPlan(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("commitments:plan", args=[self.slug])
+
+    def consultation_state(self, today: datetime.date) -> str:
+        """Where the plan's consultation stands: none, upcoming, open or closed (see ConsultationState)."""
+        opens, closes = self.consultation_opens_on, self.consultation_closes_on
+        if closes is not None and today > closes:
+            return ConsultationState.CLOSED
+        if self.status != ActionPlanStatus.CONSULTATION:
+            return ConsultationState.NONE
+        if opens is not None and today < opens:
+            return ConsultationState.UPCOMING
+        return ConsultationState.OPEN
 
 
 class AxisQuerySet(models.QuerySet):

@@ -1,12 +1,30 @@
 import datetime
+import re
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.models import Commitment, HistoryAdministration, validate_sources
+from commitments.models import (
+    Administration,
+    Carrier,
+    Commitment,
+    HistoryAdministration,
+    choices_check,
+    validate_sources,
+    within_editable_commitments,
+)
 
 
 class ForumQuerySet(models.QuerySet):
@@ -65,3 +83,224 @@ class Forum(models.Model):
     def __str__(self) -> str:
         label = _("Open d'État #%(number)s") % {"number": self.number} if self.number else _("Open d'État")
         return f"{label} — {self.title or date_format(self.date)}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("forums:detail", args=[self.pk])
+
+
+# How long a contribution may be: a question or an idea, not an essay. Also checked by the database.
+BODY_MAX_LENGTH = 4000
+DISPLAY_NAME_MAX_LENGTH = 80
+
+
+# Something that reads as an HTML tag: "<script>", "</a>", "<img src=…>". "a < b" or "<3" stay allowed.
+HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+LINK = re.compile(r"(https?://|www\.)", re.IGNORECASE)
+# Spam carries links; a citizen's question rarely needs more than a few.
+MAX_LINKS = 3
+
+
+def validate_plain_text(value: str) -> None:
+    if HTML_TAG.search(value):
+        raise ValidationError(
+            _("Write plain text: HTML tags such as <script> or <a> are not accepted."), code="html"
+        )
+
+
+def validate_few_links(value: str) -> None:
+    if len(LINK.findall(value)) > MAX_LINKS:
+        raise ValidationError(
+            _("At most %(limit)s links are accepted in a contribution.") % {"limit": MAX_LINKS}, code="links"
+        )
+
+
+class ContributionKind(models.TextChoices):
+    QUESTION = "question", _("Question")
+    IDEA = "idea", _("Idea")
+    COMMENT = "comment", _("Comment")
+
+
+class ContributionState(models.TextChoices):
+    PENDING = "pending", _("Awaiting moderation")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AuthorNotice(models.TextChoices):
+    """The last thing the author was told by e-mail, so that a task run twice tells them once."""
+
+    NONE = "", _("Nothing yet")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    ANSWERED = "answered", _("Answered")
+
+
+class ContributionQuerySet(models.QuerySet):
+    def published(self) -> "ContributionQuerySet":
+        return self.filter(state=ContributionState.PUBLISHED)
+
+    def pending(self) -> "ContributionQuerySet":
+        return self.filter(state=ContributionState.PENDING)
+
+    def questions(self) -> "ContributionQuerySet":
+        return self.filter(kind=ContributionKind.QUESTION)
+
+    def answered(self) -> "ContributionQuerySet":
+        return self.filter(answer__isnull=False)
+
+    def unanswered(self) -> "ContributionQuerySet":
+        return self.filter(answer__isnull=True)
+
+    def addressed_to(self, administration_id: int) -> "ContributionQuerySet":
+        """Contributions on the commitments an administration carries, as lead or support."""
+        carried = Carrier.objects.filter(administration_id=administration_id).values("commitment_id")
+        return self.filter(commitment_id__in=carried)
+
+    def for_display(self) -> "ContributionQuerySet":
+        return self.select_related("commitment__plan", "forum", "answer__administration")
+
+    def editable_by(self, user: Any) -> "ContributionQuerySet":
+        """Coordinators moderate everything; editors see the published ones on the commitments they carry,
+        never what waits for moderation (it may hold what will not be published)."""
+        from accounts.permissions import roles_of  # accounts.permissions is imported by the models' users
+
+        if roles_of(user).sees_everything:
+            return self
+        return within_editable_commitments(self, user, "commitment").published()
+
+
+class Contribution(models.Model):
+    """A citizen's question, idea or comment on a commitment or a forum, sent without an account."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ContributionKind.choices)
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contributions",
+    )
+    forum = models.ForeignKey(
+        Forum, verbose_name=_("forum"), on_delete=models.PROTECT, null=True, blank=True, related_name="contributions"
+    )
+    body = models.TextField(
+        _("text"),
+        max_length=BODY_MAX_LENGTH,
+        validators=[MaxLengthValidator(BODY_MAX_LENGTH), validate_plain_text, validate_few_links],
+    )
+    display_name = models.CharField(
+        _("public name"), max_length=DISPLAY_NAME_MAX_LENGTH, blank=True, validators=[validate_plain_text]
+    )
+    # Private: used only to tell the author what became of their contribution, never shown or exported.
+    email = models.EmailField(_("e-mail address"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ContributionState.choices, default=ContributionState.PENDING
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moderated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    author_notice = models.CharField(
+        _("author told"), max_length=20, choices=AuthorNotice.choices, default=AuthorNotice.NONE, blank=True
+    )
+    answerers_told_at = models.DateTimeField(_("administrations told at"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
+
+    objects = ContributionQuerySet.as_manager()
+    # The e-mail address never enters the history, which is kept for good.
+    history = HistoricalRecords(
+        excluded_fields=["email", "author_notice", "answerers_told_at"], bases=[HistoryAdministration]
+    )
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "-created_at"], name="contribution_state_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(commitment__isnull=False) | Q(forum__isnull=False),
+                name="contribution_has_subject",
+                violation_error_message=_("A contribution is about a commitment, a forum or both."),
+            ),
+            choices_check("kind", ContributionKind, "contribution_kind_valid", _("This kind does not exist.")),
+            choices_check("state", ContributionState, "contribution_state_valid", _("This state does not exist.")),
+            models.CheckConstraint(
+                condition=~Q(state=ContributionState.PUBLISHED) | Q(published_at__isnull=False),
+                name="contribution_published_dated",
+                violation_error_message=_("A published contribution has its date of publication."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ContributionState.REJECTED) | ~Q(rejection_reason=""),
+                name="contribution_rejection_reasoned",
+                violation_error_message=_("A rejection says why."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), BODY_MAX_LENGTH),
+                name="contribution_body_length",
+                violation_error_message=_("A contribution is at most %(limit)s characters long.")
+                % {"limit": BODY_MAX_LENGTH},
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk or '—'} — {Truncator(self.body).chars(60)}"
+
+    def get_absolute_url(self) -> str:
+        """Where the contribution is shown: its commitment's page, else its forum's."""
+        page = self.commitment.get_absolute_url() if self.commitment_id else self.forum.get_absolute_url()
+        return f"{page}#contribution-{self.pk}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == ContributionState.PUBLISHED
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind == ContributionKind.QUESTION
+
+
+class Answer(models.Model):
+    """An administration's public reply to a contribution."""
+
+    contribution = models.OneToOneField(
+        Contribution, verbose_name=_("contribution"), on_delete=models.CASCADE, related_name="answer"
+    )
+    administration = models.ForeignKey(
+        Administration, verbose_name=_("administration"), on_delete=models.PROTECT, related_name="answers"
+    )
+    body = models.TextField(
+        _("answer"), max_length=BODY_MAX_LENGTH, validators=[MaxLengthValidator(BODY_MAX_LENGTH), validate_plain_text]
+    )
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("last changed at"), null=True, blank=True)
+
+    history = HistoricalRecords(bases=[HistoryAdministration])
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["-answered_at"]
+
+    def __str__(self) -> str:
+        return _("Answer of %(administration)s to %(contribution)s") % {
+            "administration": self.administration,
+            "contribution": self.contribution,
+        }

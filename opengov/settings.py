@@ -189,6 +189,8 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Who publishes this instance, shown in the legal notice and the accessibility statement.
 SITE_PUBLISHER = env.str("SITE_PUBLISHER", default="")
 SITE_CONTACT_EMAIL = env.str("SITE_CONTACT_EMAIL", default="")
+# The public address of the site, for the links in e-mails sent by tasks, which have no request to read it from.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 
 # How long browsers and shared caches may keep a public page before asking again (seconds).
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=60)
@@ -242,7 +244,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "indicators.tasks.queue_due_refreshes",
         "schedule": env.int("INDICATOR_SCHEDULE_SECONDS", default=300),
     },
+    "queue-missed-contribution-notices": {"task": "forums.tasks.queue_missed_notices", "schedule": 600},
+    "purge-expired-contributor-emails": {"task": "forums.tasks.purge_expired_emails", "schedule": 24 * 3600},
 }
+
+# Citizens' contributions (forums/). An author's e-mail address is forgotten once they have been told the
+# outcome (rejection or answer), and at the latest after this many days.
+CONTRIBUTION_EMAIL_RETENTION_DAYS = env.int("CONTRIBUTION_EMAIL_RETENTION_DAYS", default=365)
+# At most this many contribution forms sent from one address within the window (seconds); then 429.
+CONTRIBUTION_RATE_COUNT = env.int("CONTRIBUTION_RATE_COUNT", default=5)
+CONTRIBUTION_RATE_WINDOW = env.int("CONTRIBUTION_RATE_WINDOW", default=600)
 
 # Reading indicators from their sources (indicators/fetch.py). Addresses that are not public are refused;
 # these networks (CIDR, comma-separated) are exempt, for an intranet's sources or the tests' local server.

@@ -26,5 +26,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("commitments.urls")),
     path("", include("indicators.urls")),
+    path("", include("forums.urls")),
     prefix_default_language=False,
 )

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole, User
 from commitments.models import ActionPlan, ActionPlanStatus, Administration, Axis, Carrier, Commitment, Milestone
-from forums.models import Forum
+from forums.models import Answer, Contribution, ContributionKind, ContributionState, Forum
 from indicators.models import Indicator, IndicatorValue
 
 
@@ -118,6 +118,32 @@ class ForumFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: n + 100)
     title = factory.Sequence(lambda n: f"Forum {n}")
     date = datetime.date(2018, 5, 24)
+
+
+class ContributionFactory(factory.django.DjangoModelFactory):
+    """A published question on a commitment; pass state=ContributionState.PENDING for one awaiting moderation."""
+
+    class Meta:
+        model = Contribution
+
+    kind = ContributionKind.QUESTION
+    commitment = factory.SubFactory(CommitmentFactory)
+    body = factory.Sequence(lambda n: f"Où en est la publication des données n° {n} ?")
+    display_name = "Camille"
+    state = ContributionState.PUBLISHED
+    published_at = factory.LazyAttribute(
+        lambda c: timezone.now() if c.state == ContributionState.PUBLISHED else None
+    )
+    rejection_reason = factory.LazyAttribute(lambda c: "Hors sujet." if c.state == ContributionState.REJECTED else "")
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Answer
+
+    contribution = factory.SubFactory(ContributionFactory)
+    administration = factory.SubFactory(AdministrationFactory)
+    body = "Les données sont publiées depuis le mois dernier."
 
 
 class TOTPDeviceFactory(factory.django.DjangoModelFactory):
