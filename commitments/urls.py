@@ -27,6 +27,12 @@ urlpatterns = [
         name="accessibility",
     ),
     path(
+        "confidentialite/",
+        views.static_page,
+        {"name": "privacy", "title": _("Personal data")},
+        name="privacy",
+    ),
+    path(
         "mentions-legales/",
         views.static_page,
         {"name": "legal", "title": _("Legal notice")},

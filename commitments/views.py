@@ -16,13 +16,14 @@ from commitments.filters import CommitmentFilter
 from commitments.models import ActionPlan, Administration, Axis, Carrier, CarrierRole, Commitment, words_match
 from commitments.progress import whole_percent
 from commitments.timeline import Change, commitment_timeline, latest_changes
-from forums.models import Forum
+from forums import accountability
+from forums.models import Forum, published_contributions_prefetch
 from indicators.models import Indicator
 
 PAGE_SIZE = 30
 
 
-def _crumbs(*links: tuple[str, str]) -> list[tuple[str, str]]:
+def crumbs(*links: tuple[str, str]) -> list[tuple[str, str]]:
     """Breadcrumbs from the home page; the last one is the current page."""
     return [(_("Home"), reverse("commitments:home")), *links]
 
@@ -58,13 +59,15 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "plan": plan,
         "axes": axes,
+        "consultation": plan.consultation_state(today),
+        "figures": accountability.by_plan([plan.pk]).get(plan.pk, accountability.Figures()),
         "filters": filters,
         # A filter with a value it cannot take is left out, and the page says which and why.
         "ignored": [(filters.form.fields[name].label, " ".join(errors)) for name, errors in filters.errors.items()]
         if filters.is_bound
         else [],
         "page": page,
-        "breadcrumbs": _crumbs((plan.title, "")),
+        "breadcrumbs": crumbs((plan.title, "")),
     }
     return render(request, "commitments/plan_detail.html", context)
 
@@ -80,6 +83,7 @@ def commitment_detail(request: HttpRequest, plan: str, number: int) -> HttpRespo
                 "indicators", queryset=Indicator.objects.public().with_latest_value(), to_attr="public_indicators"
             ),
             Prefetch("forums", queryset=Forum.objects.order_by("date")),
+            published_contributions_prefetch(),
         ),
         plan__slug=plan,
         number=number,
@@ -91,7 +95,8 @@ def commitment_detail(request: HttpRequest, plan: str, number: int) -> HttpRespo
         "commitment": commitment,
         "milestones": milestones,
         "is_late": any(milestone.state == "late" for milestone in milestones),
-        "breadcrumbs": _crumbs(
+        "consultation": commitment.plan.consultation_state(today),
+        "breadcrumbs": crumbs(
             (commitment.plan.title, reverse("commitments:plan", args=[commitment.plan.slug])),
             (_("Commitment %(number)s") % {"number": commitment.number}, ""),
         ),
@@ -104,7 +109,7 @@ def commitment_history(request: HttpRequest, plan: str, number: int) -> HttpResp
     context = {
         "commitment": commitment,
         "changes": commitment_timeline(commitment),
-        "breadcrumbs": _crumbs(
+        "breadcrumbs": crumbs(
             (commitment.plan.title, reverse("commitments:plan", args=[commitment.plan.slug])),
             (_("Commitment %(number)s") % {"number": commitment.number}, commitment.get_absolute_url()),
             (_("History"), ""),
@@ -124,13 +129,16 @@ def administration_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "administration": administration,
         "led": [carrier.commitment for carrier in carriers if carrier.role == CarrierRole.LEAD],
         "supported": [carrier.commitment for carrier in carriers if carrier.role == CarrierRole.SUPPORT],
-        "breadcrumbs": _crumbs((administration.name, "")),
+        "figures": accountability.by_administration([administration.pk]).get(
+            administration.pk, accountability.Figures()
+        ),
+        "breadcrumbs": crumbs((administration.name, "")),
     }
     return render(request, "commitments/administration_detail.html", context)
 
 
 def updates(request: HttpRequest) -> HttpResponse:
-    context = {"changes": latest_changes(limit=50), "breadcrumbs": _crumbs((_("Latest updates"), ""))}
+    context = {"changes": latest_changes(limit=50), "breadcrumbs": crumbs((_("Latest updates"), ""))}
     return render(request, "commitments/updates.html", context)
 
 
@@ -184,7 +192,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "plans": plans,
         "page": commitments,
         "indicators": indicators,
-        "breadcrumbs": _crumbs((_("Search"), "")),
+        "breadcrumbs": crumbs((_("Search"), "")),
     }
     return render(request, "commitments/search.html", context)
 
@@ -196,7 +204,8 @@ def static_page(request: HttpRequest, name: str, title: str) -> HttpResponse:
         "title": title,
         "publisher": settings.SITE_PUBLISHER,
         "contact_email": settings.SITE_CONTACT_EMAIL,
-        "breadcrumbs": _crumbs((title, "")),
+        "retention_days": settings.CONTRIBUTION_EMAIL_RETENTION_DAYS,
+        "breadcrumbs": crumbs((title, "")),
     }
     return render(request, f"pages/{name}.{language}.html", context)
 

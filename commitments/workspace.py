@@ -81,7 +81,7 @@ class IndicatorPanel:
     corrections: list[tuple[IndicatorValue, forms.Form]] = field(default_factory=list)
 
 
-def _refusal_to_form(form: forms.Form, error: ValidationError) -> None:
+def refusal_to_form(form: forms.Form, error: ValidationError) -> None:
     """A service's refusal, shown beside the field it names (or above the form)."""
     if hasattr(error, "error_dict"):
         for name, field_messages in error.message_dict.items():
@@ -99,7 +99,7 @@ def _apply(
     try:
         call(form.cleaned_data)
     except ValidationError as error:
-        _refusal_to_form(form, error)
+        refusal_to_form(form, error)
         return None
     messages.success(request, done)
     return HttpResponseRedirect(f"{request.path}#{form.prefix}")

@@ -102,9 +102,7 @@ MAX_LINKS = 3
 
 def validate_plain_text(value: str) -> None:
     if HTML_TAG.search(value):
-        raise ValidationError(
-            _("Write plain text: HTML tags such as <script> or <a> are not accepted."), code="html"
-        )
+        raise ValidationError(_("Write plain text: HTML tags such as <script> or <a> are not accepted."), code="html")
 
 
 def validate_few_links(value: str) -> None:
@@ -267,6 +265,16 @@ class Contribution(models.Model):
     @property
     def is_question(self) -> bool:
         return self.kind == ContributionKind.QUESTION
+
+
+def published_contributions_prefetch() -> models.Prefetch:
+    """A commitment's or forum's published contributions with their answers, oldest first, as
+    `published_contributions`."""
+    return models.Prefetch(
+        "contributions",
+        queryset=Contribution.objects.published().select_related("answer__administration").order_by("published_at"),
+        to_attr="published_contributions",
+    )
 
 
 class Answer(models.Model):
