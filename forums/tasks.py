@@ -34,7 +34,9 @@ def queue_notice(task: Callable, contribution_id: int) -> None:
     try:
         task.delay(contribution_id)
     except OperationalError as error:
-        logger.warning("Notice %s for contribution %s not queued (%s); it will be retried.", task.name, contribution_id, error)
+        logger.warning(
+            "Notice %s for contribution %s not queued (%s); it will be retried.", task.name, contribution_id, error
+        )
 
 
 def due_author_notice(contribution: Contribution) -> str:
@@ -117,7 +119,9 @@ def tell_answerers(contribution_id: int) -> int:
             context["admin_link"] = admin_link
             subject = render_to_string("forums/email/answerers_subject.txt", context).strip()
             # One message each: the addresses of colleagues are not handed round.
-            messages.append(EmailMessage(subject, render_to_string("forums/email/answerers.txt", context), to=[person.email]))
+            messages.append(
+                EmailMessage(subject, render_to_string("forums/email/answerers.txt", context), to=[person.email])
+            )
     try:
         _send(messages)
     except OSError:
