@@ -277,6 +277,12 @@ def published_contributions_prefetch() -> models.Prefetch:
     )
 
 
+class AnswerQuerySet(models.QuerySet):
+    def editable_by(self, user: Any) -> "AnswerQuerySet":
+        """Coordinators see every answer; editors those on the commitments their administrations carry."""
+        return within_editable_commitments(self, user, "contribution__commitment")
+
+
 class Answer(models.Model):
     """An administration's public reply to a contribution."""
 
@@ -300,6 +306,7 @@ class Answer(models.Model):
     )
     updated_at = models.DateTimeField(_("last changed at"), null=True, blank=True)
 
+    objects = AnswerQuerySet.as_manager()
     history = HistoricalRecords(bases=[HistoryAdministration])
 
     class Meta:

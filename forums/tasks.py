@@ -113,7 +113,7 @@ def tell_answerers(contribution_id: int) -> int:
     recipients = answerers_of(contribution)
     messages = []
     with translation.override(settings.LANGUAGE_CODE):
-        admin_link = settings.SITE_URL.rstrip("/") + reverse("admin:forums_contribution_answer", args=[contribution.pk])
+        admin_link = settings.SITE_URL.rstrip("/") + reverse("admin:forums_contribution_change", args=[contribution.pk])
         for person in recipients:
             context = {"contribution": contribution, "person": person, "link": _link(contribution)}
             context["admin_link"] = admin_link
