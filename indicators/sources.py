@@ -221,11 +221,21 @@ def _milestones_done(indicator: Indicator) -> Decimal:
     return Decimal(indicator.commitment.milestones.filter(completed_on__isnull=False).count())
 
 
+def _questions_answered(indicator: Indicator) -> Decimal:
+    from forums.models import Contribution  # forums builds on indicators' neighbours, not the reverse
+
+    questions = Contribution.objects.published().questions().filter(commitment_id=indicator.commitment_id)
+    return Decimal(questions.answered().count())
+
+
 COMPUTATIONS: dict[str, Computation] = {
     "milestones_done_share": Computation(
         gettext_lazy("Share of the commitment's milestones done (%)"), _milestones_done_share
     ),
     "milestones_done": Computation(gettext_lazy("Number of the commitment's milestones done"), _milestones_done),
+    "questions_answered": Computation(
+        gettext_lazy("Number of the citizens' questions on the commitment that were answered"), _questions_answered
+    ),
 }
 
 

@@ -9,11 +9,19 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from forums.models import Contribution, ContributionKind, ContributionState
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
 from indicators.refresh import refresh_indicator
 from indicators.sources import CsvRule, parse_number, parse_selector, read_csv, read_json
-from tests.factories import IndicatorFactory, IndicatorValueFactory, MilestoneFactory, json_indicator
+from tests.factories import (
+    AnswerFactory,
+    ContributionFactory,
+    IndicatorFactory,
+    IndicatorValueFactory,
+    MilestoneFactory,
+    json_indicator,
+)
 from tests.indicators.source_server import Route
 
 # Messages are matched on their English source text; tests/test_translations.py checks their French.
@@ -217,6 +225,21 @@ def test_computed_sources() -> None:
         commitment=indicator.commitment, source_format="computed", source_selector="milestones_done"
     )
     assert refresh_indicator(count.pk, trigger="command").value == 1
+
+
+def test_the_number_of_questions_answered_counts_published_answered_questions_of_the_commitment() -> None:
+    indicator = IndicatorFactory(source_format="computed", source_selector="questions_answered")
+    commitment = indicator.commitment
+    AnswerFactory(contribution=ContributionFactory(commitment=commitment))
+    AnswerFactory(contribution=ContributionFactory(commitment=commitment))
+    ContributionFactory(commitment=commitment)  # not answered yet
+    AnswerFactory(contribution=ContributionFactory(commitment=commitment, kind=ContributionKind.IDEA))
+    AnswerFactory(contribution=ContributionFactory())  # another commitment's
+    withdrawn = AnswerFactory(contribution=ContributionFactory(commitment=commitment)).contribution
+    Contribution.objects.filter(pk=withdrawn.pk).update(state=ContributionState.REJECTED, rejection_reason="Retirée.")
+    assert refresh_indicator(indicator.pk, trigger="command").value == 2
+    AnswerFactory(contribution=ContributionFactory(commitment=commitment))
+    assert refresh_indicator(indicator.pk, trigger="command").value == 3
 
 
 def test_the_command_refreshes_due_indicators_and_reports_errors(source_server) -> None:
