@@ -20,9 +20,9 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Membership, User
 from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
-from forums.models import Forum
+from forums.models import Answer, Contribution, ContributionState, Forum
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
-from tests.factories import AxisFactory, CarrierFactory, TOTPDeviceFactory
+from tests.factories import AnswerFactory, AxisFactory, CarrierFactory, ContributionFactory, TOTPDeviceFactory
 from tests.workspace import Side, World, build_world, database_state
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,9 @@ EDITOR_OWN: dict[type[models.Model], set[str]] = {
     Indicator: READ,
     IndicatorValue: READ | {"change_post"},  # a value's page corrects it
     IndicatorRefresh: {"list", "change_get", "history"},
+    # A contribution's page holds the answer form; its posts are in WRITE_ROUTES below.
+    Contribution: READ,
+    Answer: READ,
 }
 # What a coordinator may do. Old versions are shown, never posted back (that would bypass the services).
 WRITABLE = EVERY_ROUTE - {"version_post"}
@@ -57,6 +60,9 @@ COORDINATOR: dict[type[models.Model], set[str]] = {
     IndicatorValue: WRITABLE - {"add_get", "add_post"},  # values come through the services' forms
     IndicatorRefresh: {"list", "change_get", "history", "delete_get", "delete_post", "delete_action"},
     Forum: WRITABLE,
+    # Contributions come from citizens and are rejected, not deleted; the page's own posts are in WRITE_ROUTES.
+    Contribution: READ,
+    Answer: READ,
     Membership: WRITABLE,
     # Accounts are created by invitation and deactivated rather than deleted.
     User: {"list", "change_get", "change_post", "history"},
@@ -76,6 +82,11 @@ def world() -> World:
     AccessAttempt.objects.create(**attempt, failures_since_start=1)
     AccessFailureLog.objects.create(**attempt)
     AccessLog.objects.create(**attempt)
+    for side in (world.a, world.b):
+        # One answered question, and one awaiting its answer, on each side's commitment.
+        AnswerFactory(contribution=ContributionFactory(commitment=side.commitment), administration=side.administration)
+        ContributionFactory(commitment=side.commitment)
+        ContributionFactory(commitment=side.commitment, state=ContributionState.PENDING)
     return world
 
 
@@ -95,6 +106,8 @@ def _object_of(model: type[models.Model], side: Side) -> models.Model | None:
         ActionPlan: side.commitment.plan,
         Administration: side.administration,
         Membership: side.editor.memberships.first(),
+        Contribution: side.commitment.contributions.order_by("pk").first(),
+        Answer: Answer.objects.filter(contribution__commitment=side.commitment).first(),
         User: side.editor,
     }
     if model in by_model:
@@ -304,6 +317,41 @@ def _invite(client: Client, world: World, side: Side) -> int:
     return client.post(reverse("admin:accounts_user_invite"), data).status_code
 
 
+def _awaiting(side: Side) -> Contribution:
+    return side.commitment.contributions.published().filter(answer__isnull=True).get()
+
+
+def _answer(client: Client, world: World, side: Side) -> int:
+    data = {"action": "answer", "answer-administration": side.administration.pk, "answer-body": "Réponse."}
+    return client.post(_url(Contribution, "change", _awaiting(side).pk), data).status_code
+
+
+def _change_answer(client: Client, world: World, side: Side) -> int:
+    contribution = side.commitment.contributions.order_by("pk").first()
+    data = {
+        "action": "answer",
+        "answer-administration": side.administration.pk,
+        "answer-body": "Réponse corrigée.",
+        "answer-reason": "matrice",
+    }
+    return client.post(_url(Contribution, "change", contribution.pk), data).status_code
+
+
+def _moderate(decision: str) -> Callable[[Client, World, Side], int]:
+    def send(client: Client, world: World, side: Side) -> int:
+        pending = side.commitment.contributions.get(state=ContributionState.PENDING)
+        data = {"action": "moderate", "moderate-decision": decision, "moderate-reason": "Hors sujet."}
+        return client.post(_url(Contribution, "change", pending.pk), data).status_code
+
+    return send
+
+
+def _publish_action(client: Client, world: World, side: Side) -> int:
+    pending = side.commitment.contributions.get(state=ContributionState.PENDING)
+    data = {"action": "publish_selected", "_selected_action": [pending.pk]}
+    return client.post(_url(Contribution, "changelist"), data).status_code
+
+
 WRITE_ROUTES = [
     WriteRoute("update-page", _update_page, {"editor_a", "coordinator"}, writes=False),
     WriteRoute("update-value", _update, {"editor_a", "coordinator"}),
@@ -313,6 +361,12 @@ WRITE_ROUTES = [
     WriteRoute("api-milestone-done", _api("done"), {"editor_a", "coordinator"}),
     WriteRoute("csv-import", _import, {"editor_a", "coordinator"}, refused_with=(200,)),
     WriteRoute("invite", _invite, {"coordinator"}),
+    WriteRoute("answer", _answer, {"editor_a", "coordinator"}),
+    WriteRoute("change-answer", _change_answer, {"editor_a", "coordinator"}),
+    WriteRoute("moderate-publish", _moderate("publish"), {"coordinator"}),
+    WriteRoute("moderate-reject", _moderate("reject"), {"coordinator"}),
+    # The list answers an action it does not offer with a message (200), and does nothing.
+    WriteRoute("publish-action", _publish_action, {"coordinator"}, refused_with=(200,)),
 ]
 
 
