@@ -9,6 +9,7 @@ answer. A question on a commitment counts for every administration that carries 
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from commitments.models import Carrier
 from forums.models import Contribution
@@ -28,8 +29,11 @@ class Figures:
         return round(100 * self.answered / self.received) if self.received else None
 
     @property
-    def median_days(self) -> float | None:
-        return round(statistics.median(self.delays), 1) if self.delays else None
+    def median_days(self) -> Decimal | None:
+        """In days, to a tenth: a Decimal, which the pages write without a trailing ",0"."""
+        if not self.delays:
+            return None
+        return Decimal(str(statistics.median(self.delays))).quantize(Decimal("0.1"))
 
     def count(self, delay_days: float | None) -> None:
         self.received += 1
