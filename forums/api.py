@@ -1,13 +1,16 @@
-from django.db.models import Prefetch, QuerySet
+import datetime
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
-from commitments.models import Commitment
+from commitments.models import Carrier, Commitment
 from commitments.serializers import commitment_key, commitment_key_filter
-from forums.models import Forum
-from opengov.api import PublicViewSet, updated_since_filter
+from forums.models import Answer, Contribution, ContributionKind, Forum
+from opengov.api import PublicViewSet, as_utc, strict_boolean_filter, updated_since_filter
 
 
 class ForumSerializer(serializers.ModelSerializer):
@@ -70,4 +73,147 @@ class ForumViewSet(PublicViewSet):
         )
 
 
-ROUTES = [("forums", ForumViewSet, "forum")]
+class AnswerSerializer(serializers.ModelSerializer):
+    administration = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text=_("Slug of the administration that answered.")
+    )
+    administration_name = serializers.CharField(
+        source="administration.name", read_only=True, help_text=_("Name of the administration that answered.")
+    )
+
+    class Meta:
+        model = Answer
+        # Who wrote it stays private: an answer is the administration's, not a civil servant's.
+        fields = ["administration", "administration_name", "body", "answered_at", "updated_at"]
+
+
+class ContributionSerializer(serializers.ModelSerializer):
+    # The author's e-mail address and a rejection's reason are private: never add them here.
+    commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment; null if about a forum only."))
+    forum = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("Identifier of the forum; null if about a commitment only.")
+    )
+    # Never null here: the model's field is empty only while the contribution is not published.
+    published_at = serializers.DateTimeField(read_only=True, help_text=_("When it was published, after moderation."))
+    url = serializers.SerializerMethodField(help_text=_("Address of the contribution on the public site."))
+    is_answered = serializers.SerializerMethodField(help_text=_("An administration has answered it."))
+    waiting_days = serializers.SerializerMethodField(
+        help_text=_("For a question not answered yet, whole days since its publication; otherwise null.")
+    )
+    answer = AnswerSerializer(
+        read_only=True, allow_null=True, help_text=_("The administration's public answer; null if none yet.")
+    )
+
+    class Meta:
+        model = Contribution
+        fields = [
+            "id",
+            "kind",
+            "body",
+            "display_name",
+            "commitment",
+            "forum",
+            "published_at",
+            "url",
+            "is_answered",
+            "waiting_days",
+            "answer",
+        ]
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_commitment(self, contribution: Contribution) -> str | None:
+        return commitment_key(contribution.commitment) if contribution.commitment_id else None
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_url(self, contribution: Contribution) -> str:
+        request = self.context.get("request")
+        path = contribution.get_absolute_url()
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_is_answered(self, contribution: Contribution) -> bool:
+        return hasattr(contribution, "answer")
+
+    @extend_schema_field({"type": "integer", "nullable": True, "minimum": 0})
+    def get_waiting_days(self, contribution: Contribution) -> int | None:
+        if not contribution.is_question or hasattr(contribution, "answer"):
+            return None
+        # Calendar days in the site's time zone, as the public page counts them.
+        return (timezone.localdate() - timezone.localtime(contribution.published_at).date()).days
+
+
+class ContributionFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=ContributionKind.choices, help_text=_("Kind of contribution."))
+    commitment = filters.CharFilter(method="filter_commitment", help_text=_("Key of the commitment."))
+    plan = filters.CharFilter(field_name="commitment__plan__slug", help_text=_("Slug of the commitment's plan."))
+    forum = filters.NumberFilter(field_name="forum_id", help_text=_("Identifier of the forum."))
+    administration = filters.CharFilter(
+        method="filter_administration",
+        help_text=_("Slug of an administration: contributions on the commitments it carries, or that it answered."),
+    )
+    answered = strict_boolean_filter(
+        _("true: answered by an administration; false: not answered yet."), method="filter_answered"
+    )
+    published = filters.DateFromToRangeFilter(
+        field_name="published_at",
+        help_text=_("Contributions published between published_after and published_before (inclusive dates)."),
+    )
+    updated_since = filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        help_text=_(
+            "Only contributions published, changed, answered or whose answer changed at or after this moment "
+            "(ISO 8601, e.g. 2020-01-31T00:00:00Z)."
+        ),
+    )
+
+    class Meta:
+        model = Contribution
+        fields = ["kind", "commitment", "plan", "forum", "administration", "answered", "published", "updated_since"]
+
+    def filter_commitment(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        lookup = commitment_key_filter(value, "commitment__")
+        return queryset.none() if lookup is None else queryset.filter(lookup)
+
+    def filter_administration(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # As ContributionQuerySet.addressed_to, by slug, and with the answers it gave elsewhere (on a forum).
+        carried = Carrier.objects.filter(administration__slug=value).values("commitment_id")
+        return queryset.filter(Q(commitment_id__in=carried) | Q(answer__administration__slug=value))
+
+    def filter_answered(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.answered() if value else queryset.unanswered()
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value: datetime.datetime) -> QuerySet:
+        # An answer has its own history, and erasing an author's name leaves no history row (see services._scrub).
+        value = as_utc(value)
+        changed = Contribution.history.filter(id=OuterRef("pk"), history_date__gte=value)
+        answer_changed = Answer.history.filter(contribution_id=OuterRef("pk"), history_date__gte=value)
+        return queryset.filter(Exists(changed) | Exists(answer_changed) | Q(erased_at__gte=value))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List the contributions"),
+        description=_(
+            "Published questions, ideas and comments of citizens on commitments and forums, with the "
+            "administrations' answers; latest published first."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary=_("One contribution"), description=_("A published contribution, by its identifier.")
+    ),
+)
+class ContributionViewSet(PublicViewSet):
+    """Citizens' published contributions and the administrations' answers."""
+
+    serializer_class = ContributionSerializer
+    filterset_class = ContributionFilter
+    ordering_fields = ["published_at", "answered_at"]
+    ordering = ["-published_at", "-pk"]
+
+    def get_queryset(self) -> QuerySet:
+        # Published only, whatever the request: what waits for moderation or was rejected is nobody's business.
+        return Contribution.objects.published().for_display().annotate(answered_at=F("answer__answered_at"))
+
+
+ROUTES = [("forums", ForumViewSet, "forum"), ("contributions", ContributionViewSet, "contribution")]

@@ -18,7 +18,7 @@ from indicators.serializers import (
     IndicatorValueSerializer,
     NewValueSerializer,
 )
-from opengov.api import PublicViewSet, updated_since_filter
+from opengov.api import MomentFilter, PublicViewSet, updated_since_filter
 
 
 class IndicatorFilter(filters.FilterSet):
@@ -39,7 +39,7 @@ class ValueFilter(filters.FilterSet):
     indicator = filters.NumberFilter(help_text=_("Identifier of the indicator."))
     plan = filters.CharFilter(field_name="indicator__commitment__plan__slug", help_text=_("Slug of the plan."))
     date = filters.DateFromToRangeFilter(help_text=_("Values dated between date_after and date_before (inclusive)."))
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = MomentFilter(
         field_name="recorded_at", lookup_expr="gte", help_text=_("Values recorded at or after this moment (ISO 8601).")
     )
 

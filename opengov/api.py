@@ -1,5 +1,6 @@
 """The API's wiring: router, pagination, CSV, errors in one shape, conditional requests."""
 
+import datetime
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -171,10 +172,26 @@ def document_errors(result: dict, generator: object, request: object, public: bo
 # --- Filters shared by the resources ---------------------------------------------------------------
 
 
+def as_utc(value: datetime.datetime) -> datetime.datetime:
+    """A moment in UTC. PostgreSQL refuses offsets past ±15:59 that ISO 8601 allows (a 500 otherwise), and
+    a moment before year 1 in UTC is before anything recorded anyway."""
+    try:
+        return value.astimezone(datetime.UTC)
+    except OverflowError:
+        return datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+
+class MomentFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 moment compared in UTC (see as_utc)."""
+
+    def filter(self, queryset: QuerySet, value: Any) -> QuerySet:
+        return super().filter(queryset, as_utc(value) if value else value)
+
+
 def changed_since(queryset: QuerySet, name: str, value: Any) -> QuerySet:
     """Objects with a recorded change at or after the given time (their history says so)."""
     history = queryset.model.history.model
-    return queryset.filter(Exists(history.objects.filter(id=OuterRef("pk"), history_date__gte=value)))
+    return queryset.filter(Exists(history.objects.filter(id=OuterRef("pk"), history_date__gte=as_utc(value))))
 
 
 def strict_boolean_filter(help_text: str, **kwargs: Any) -> filters.TypedChoiceFilter:

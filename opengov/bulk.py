@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.utils.encoders import JSONEncoder
 
 from commitments.api import AdministrationViewSet, AxisViewSet, CommitmentViewSet, MilestoneViewSet, PlanViewSet
-from forums.api import ForumViewSet
+from forums.api import ContributionViewSet, ForumViewSet
 from indicators.api import IndicatorValueViewSet, IndicatorViewSet
 from opengov.api_output import CSVRenderer
 from opengov.middleware import last_data_change
@@ -29,6 +29,7 @@ RESOURCES = [
     ("indicators", IndicatorViewSet),
     ("indicator-values", IndicatorValueViewSet),
     ("forums", ForumViewSet),
+    ("contributions", ContributionViewSet),
 ]
 
 README_HEAD = """# opengov — jeu de données complet / full dataset

@@ -53,13 +53,16 @@ def last_data_change() -> datetime.datetime:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT MAX(changed) FROM ({union}) AS latest")
         (changed,) = cursor.fetchone()
+    # Pages also say what follows from today's date ("late", "awaiting an answer for 12 days"): they
+    # change at midnight too, so no cache revalidates yesterday's copy past it.
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     if changed is None:
-        return CODE_CHANGED_AT
+        return max(CODE_CHANGED_AT, midnight)
     if isinstance(changed, str):  # SQLite returns the text it stores
         changed = datetime.datetime.fromisoformat(changed)
     if timezone.is_naive(changed):
         changed = timezone.make_aware(changed, datetime.UTC)
-    return max(changed, CODE_CHANGED_AT)
+    return max(changed, CODE_CHANGED_AT, midnight)
 
 
 class PublicCacheMiddleware:

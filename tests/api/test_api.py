@@ -97,6 +97,7 @@ def test_every_resource_answers_with_links_to_the_api_and_the_site(api: APIClien
         "indicators",
         "indicator-values",
         "forums",
+        "contributions",
     }
     assert plan["commitment_count"] == 21 and plan["progress"] is None and plan["predecessor"] == "2015-2017"
     assert commitment["key"] == "2018-2020-4" and commitment["axis"] == 2
