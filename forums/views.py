@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -119,7 +119,7 @@ def _contribute(
 
 
 def _thanks_redirect(back: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{reverse('forums:thanks')}?retour={back}")
+    return HttpResponseRedirect(f"{reverse('forums:thanks')}?{urlencode({'retour': back})}")
 
 
 @never_cache
