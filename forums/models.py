@@ -93,8 +93,9 @@ BODY_MAX_LENGTH = 4000
 DISPLAY_NAME_MAX_LENGTH = 80
 
 
-# Something that reads as an HTML tag: "<script>", "</a>", "<img src=…>". "a < b" or "<3" stay allowed.
-HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+# Something that reads as an HTML tag: "<script>", "</a>", "<img src=…>", "<!--". Browsers read "<" before a
+# space as text, so "a < b et 3 > 2" or "<3" stay allowed.
+HTML_TAG = re.compile(r"</?[a-zA-Z!][^>]*>")
 LINK = re.compile(r"(https?://|www\.)", re.IGNORECASE)
 # Spam carries links; a citizen's question rarely needs more than a few.
 MAX_LINKS = 3

@@ -16,8 +16,8 @@ def answering_administrations(user: Any, contribution: Contribution) -> list[Adm
     """The administrations a person may answer a contribution for.
 
     Editors answer for an administration they belong to that carries the commitment. Coordinators may
-    answer for any carrier (a reply received by post, say), and for anyone when the contribution is on a
-    forum alone, where no administration carries it."""
+    answer for any carrier (a reply received by post, say), and for anyone when no administration carries
+    it (a forum's question, a commitment without carriers)."""
     roles = roles_of(user)
     if not contribution.is_published or not (roles.sees_everything or roles.is_editor):
         return []
@@ -26,7 +26,8 @@ def answering_administrations(user: Any, contribution: Contribution) -> list[Adm
     carriers = Carrier.objects.filter(commitment_id=contribution.commitment_id).select_related("administration")
     administrations = [carrier.administration for carrier in carriers.order_by("role", "administration__name")]
     if roles.sees_everything:
-        return administrations
+        # A commitment nobody carries yet is answered like a forum's question: by whoever coordinates names.
+        return administrations or list(Administration.objects.all())
     return [administration for administration in administrations if administration.pk in roles.administration_ids]
 
 

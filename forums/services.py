@@ -113,7 +113,7 @@ def reject_contribution(*, contribution: Contribution, by: User, reason: str) ->
     stored.rejection_reason = reason
     stored.moderated_at = timezone.now()
     stored.moderated_by = by
-    # The reason goes to the author, not to the public history: it may quote what was not published.
+    # The reason goes to the author and stays in the workspace; no public page shows it (nor the rejected text).
     save_with_history(stored, by=by, reason=_("Rejected after moderation."))
     _queue_notices(stored)
     return stored

@@ -71,13 +71,15 @@ def tell_author(contribution_id: int) -> str:
     )
     if not claimed:
         return "told by another run"
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {"contribution": contribution, "link": _link(contribution), "site_url": settings.SITE_URL}
-        subject = render_to_string(f"forums/email/author_{notice}_subject.txt", context).strip()
-        body = render_to_string(f"forums/email/author_{notice}.txt", context)
     try:
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {"contribution": contribution, "link": _link(contribution), "site_url": settings.SITE_URL}
+            context["retention_days"] = settings.CONTRIBUTION_EMAIL_RETENTION_DAYS
+            subject = render_to_string(f"forums/email/author_{notice}_subject.txt", context).strip()
+            body = render_to_string(f"forums/email/author_{notice}.txt", context)
         _send([EmailMessage(subject, body, to=[contribution.email])])
-    except OSError:
+    except Exception:
+        # Whatever failed (the mail server, a template), the notice is still due: give the claim back.
         Contribution.objects.filter(pk=contribution.pk).update(author_notice=contribution.author_notice)
         raise
     if notice in (AuthorNotice.REJECTED, AuthorNotice.ANSWERED):
@@ -100,6 +102,20 @@ def answerers_of(contribution: Contribution) -> list[User]:
     return list(people.filter(memberships__role=MembershipRole.COORDINATOR).distinct())
 
 
+def _answerers_messages(contribution: Contribution) -> list[EmailMessage]:
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        admin_link = settings.SITE_URL.rstrip("/") + reverse("admin:forums_contribution_change", args=[contribution.pk])
+        for person in answerers_of(contribution):
+            context = {"contribution": contribution, "person": person, "link": _link(contribution)}
+            context["admin_link"] = admin_link
+            subject = render_to_string("forums/email/answerers_subject.txt", context).strip()
+            body = render_to_string("forums/email/answerers.txt", context)
+            # One message each: the addresses of colleagues are not handed round.
+            messages.append(EmailMessage(subject, body, to=[person.email]))
+    return messages
+
+
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def tell_answerers(contribution_id: int) -> int:
     """Tell the people who must answer that a contribution was published; returns how many were told."""
@@ -110,21 +126,11 @@ def tell_answerers(contribution_id: int) -> int:
         answerers_told_at=timezone.now()
     ):
         return 0
-    recipients = answerers_of(contribution)
-    messages = []
-    with translation.override(settings.LANGUAGE_CODE):
-        admin_link = settings.SITE_URL.rstrip("/") + reverse("admin:forums_contribution_change", args=[contribution.pk])
-        for person in recipients:
-            context = {"contribution": contribution, "person": person, "link": _link(contribution)}
-            context["admin_link"] = admin_link
-            subject = render_to_string("forums/email/answerers_subject.txt", context).strip()
-            # One message each: the addresses of colleagues are not handed round.
-            messages.append(
-                EmailMessage(subject, render_to_string("forums/email/answerers.txt", context), to=[person.email])
-            )
     try:
+        messages = _answerers_messages(contribution)
         _send(messages)
-    except OSError:
+    except Exception:
+        # Whatever failed (the mail server, a template), the notice is still due: give the claim back.
         Contribution.objects.filter(pk=contribution.pk).update(answerers_told_at=None)
         raise
     return len(messages)
