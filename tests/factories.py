@@ -131,9 +131,7 @@ class ContributionFactory(factory.django.DjangoModelFactory):
     body = factory.Sequence(lambda n: f"Où en est la publication des données n° {n} ?")
     display_name = "Camille"
     state = ContributionState.PUBLISHED
-    published_at = factory.LazyAttribute(
-        lambda c: timezone.now() if c.state == ContributionState.PUBLISHED else None
-    )
+    published_at = factory.LazyAttribute(lambda c: timezone.now() if c.state == ContributionState.PUBLISHED else None)
     rejection_reason = factory.LazyAttribute(lambda c: "Hors sujet." if c.state == ContributionState.REJECTED else "")
 
 
