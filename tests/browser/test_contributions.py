@@ -225,7 +225,7 @@ def test_a_citizen_asks_a_question_and_reads_the_answer(
     page.reload()
     expect(question).to_contain_text(QUESTION)
     answer = question.locator(".og-answer")
-    expect(answer).to_contain_text(f"Répondu le {dialogue.today} par {dialogue.administration}")
+    expect(answer).to_contain_text(f"Répondue le {dialogue.today} par {dialogue.administration}")
     expect(answer).to_contain_text(ANSWER)
     expect(question).not_to_contain_text("En attente de réponse")
     assert_email_not_shown(page, "commitment page")

@@ -15,9 +15,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from commitments.models import Commitment
 from commitments.reference_data import load_reference_data
+from forums.models import Forum
 from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import ExternalRequests, Screenshots
-from tests.factories import IndicatorFactory, IndicatorValueFactory
+from tests.factories import AnswerFactory, ContributionFactory, IndicatorFactory, IndicatorValueFactory
 
 pytestmark = pytest.mark.browser
 
@@ -34,15 +35,24 @@ PAGES = [
     "/donnees-et-api/",
     "/accessibilite/",
     "/mentions-legales/",
+    "/forums/",
+    "FORUM",
+    "/questions/",
+    "/confidentialite/",
+    "/plans/2018-2020/engagements/4/contribuer/",
     NOT_FOUND,
     "/en/",
     "/en/plans/2015-2017/",
+    "/en/questions/",
 ]
+# Stands for the page of a forum of the reference data, whose identifier is known once it is loaded.
+FORUM = "FORUM"
 
 
 @dataclass(frozen=True)
 class Site:
     axis_2_numbers: frozenset[int]
+    forum_url: str
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +77,14 @@ def site(transactional_db: None) -> Site:
     ]:
         IndicatorValueFactory(indicator=indicator, date=date, value=Decimal(value))
     numbers = Commitment.objects.filter(plan__slug=PLAN, axis__number=2).values_list("number", flat=True)
-    return Site(axis_2_numbers=frozenset(numbers))
+    # A forum with the commitment discussed, and a question on both answered: the markup of the dialogue.
+    forum = Forum.objects.filter(commitments__isnull=False).order_by("date").first() or Forum.objects.first()
+    AnswerFactory(
+        contribution=ContributionFactory(commitment=commitment, forum=forum, display_name="Camille"),
+        administration=commitment.carriers.first().administration,
+    )
+    ContributionFactory(commitment=commitment, body="Une question qui attend sa réponse.")
+    return Site(axis_2_numbers=frozenset(numbers), forum_url=forum.get_absolute_url())
 
 
 def path_of(page: Page) -> str:
@@ -169,8 +186,10 @@ def test_journey(page: Page, site: Site, external_requests: ExternalRequests, sc
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_is_accessible(
-    page: Page, path: str, external_requests: ExternalRequests, screenshots: Screenshots
+    site: Site, page: Page, path: str, external_requests: ExternalRequests, screenshots: Screenshots
 ) -> None:
+    if path == FORUM:
+        path = site.forum_url
     response = page.goto(path)
     expected_status = 404 if path == NOT_FOUND else 200
     assert response is not None and response.status == expected_status, (

@@ -83,7 +83,7 @@ def test_a_commitment_page_shows_published_questions_their_answers_and_the_wait(
     ContributionFactory(commitment=commitment, body="En modération", state=ContributionState.PENDING)
     page = client.get(commitment.get_absolute_url()).content.decode()
     assert "Question répondue" in page and answered.body in page
-    assert f"Répondu le 5 mars 2024 par {answered.administration.name}" in page
+    assert f"Répondue le 5 mars 2024 par {answered.administration.name}" in page
     assert "En attente de réponse depuis 12 jours" in page
     assert "Rejetée" not in page and "En modération" not in page
     assert _form_url(commitment) in page
