@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from commitments.models import ActionPlan, Administration, Commitment
+from forums.models import Forum
 from indicators.models import Indicator
 
 
@@ -33,12 +34,26 @@ class IndicatorSitemap(_Bilingual):
         return Indicator.objects.public().select_related("commitment__plan").order_by("pk")
 
 
+class ForumSitemap(_Bilingual):
+    def items(self) -> QuerySet:
+        return Forum.objects.order_by("pk")
+
+
 class PageSitemap(_Bilingual):
     def items(self) -> list[str]:
-        return ["home", "updates", "data", "accessibility", "legal"]
+        return [
+            "commitments:home",
+            "commitments:updates",
+            "commitments:data",
+            "commitments:accessibility",
+            "commitments:legal",
+            "commitments:privacy",
+            "forums:list",
+            "forums:questions",
+        ]
 
     def location(self, name: str) -> str:
-        return reverse(f"commitments:{name}")
+        return reverse(name)
 
 
 SITEMAPS = {
@@ -47,4 +62,5 @@ SITEMAPS = {
     "commitments": CommitmentSitemap,
     "administrations": AdministrationSitemap,
     "indicators": IndicatorSitemap,
+    "forums": ForumSitemap,
 }

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from commitments import services
 from commitments.models import ActionPlan, Commitment, CommitmentCompletion
+from forums.models import Forum
 from indicators import services as indicator_services
 from tests.factories import (
     ActionPlanFactory,
@@ -293,6 +294,8 @@ def test_sitemap_lists_every_page_in_both_languages_and_robots_points_to_it(
     assert "/plans/2018-2020/engagements/21/" in sitemap
     assert "/en/plans/2018-2020/engagements/21/" in sitemap
     assert 'hreflang="en"' in sitemap
+    assert "/forums/</loc>" in sitemap and "/questions/</loc>" in sitemap and "/confidentialite/</loc>" in sitemap
+    assert Forum.objects.first().get_absolute_url() + "</loc>" in sitemap
     assert "Sitemap: http://testserver/sitemap.xml" in robots and "Disallow: /admin/" in robots
 
 
