@@ -67,6 +67,8 @@ class PlanSerializer(serializers.ModelSerializer, SiteLinks):
             "end_year",
             "published_on",
             "status",
+            "consultation_opens_on",
+            "consultation_closes_on",
             "document_url",
             "predecessor",
             "progress",
