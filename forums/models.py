@@ -246,8 +246,9 @@ class Contribution(models.Model):
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("body"), BODY_MAX_LENGTH),
                 name="contribution_body_length",
-                violation_error_message=_("A contribution is at most %(limit)s characters long.")
-                % {"limit": BODY_MAX_LENGTH},
+                # Kept lazy, without interpolation: a formatted message is frozen in one language, and
+                # makemigrations would then see a change wherever another language is active.
+                violation_error_message=_("A contribution is at most 4000 characters long."),
             ),
         ]
 
