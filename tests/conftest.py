@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import translation
 
 from commitments.reference_data import load_reference_data
+from opengov.celery import app
 from tests.factories import UserFactory
 
 
@@ -15,6 +16,15 @@ def default_language() -> Iterator[None]:
     and reverse() would then give English URLs to the next test."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture
+def in_process_tasks() -> Iterator[None]:
+    """Tasks run in this process, as without REDIS_URL, even where the suite runs with Redis (CI)."""
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def _member(role: str, username: str, **membership: object) -> Member:
 
 
 @pytest.fixture(autouse=True)
-def dialogue(transactional_db: None, settings: object) -> Dialogue:
+def dialogue(transactional_db: None, settings: object, in_process_tasks: None) -> Dialogue:
     """2018-2020's commitment 4, a coordinator and an editor of its lead administration, each with an
     authenticator; the second factor is required, as in production. Autouse: the database is out of reach
     once the browser runs."""

@@ -1,5 +1,5 @@
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.core import mail
@@ -13,7 +13,6 @@ from accounts.models import MembershipRole, User
 from commitments.models import ActionPlanStatus, Administration, Commitment
 from forums import services, tasks
 from forums.models import Answer, AuthorNotice, Contribution, ContributionKind, ContributionState
-from opengov.celery import app
 from tests.factories import (
     ActionPlanFactory,
     AdministrationFactory,
@@ -28,15 +27,6 @@ from tests.workspace import World, build_world
 pytestmark = pytest.mark.django_db
 
 Capture = Callable[..., object]
-
-
-@pytest.fixture(autouse=True)
-def in_process_tasks() -> Iterator[None]:
-    """Tasks run in this process, as without REDIS_URL, even where the suite runs with Redis (CI)."""
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def _commitment(status: str = ActionPlanStatus.IN_PROGRESS, **plan: object) -> Commitment:

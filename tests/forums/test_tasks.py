@@ -1,6 +1,5 @@
 import datetime
 import logging
-from collections.abc import Iterator
 
 import pytest
 from django.core.mail import EmailMessage
@@ -12,7 +11,6 @@ from kombu.exceptions import OperationalError
 from accounts.models import MembershipRole
 from forums import tasks
 from forums.models import Answer, AuthorNotice, Contribution, ContributionState
-from opengov.celery import app
 from tests.factories import AnswerFactory, CarrierFactory, ContributionFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,15 +23,6 @@ class RefusingBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages: list[EmailMessage]) -> int:
         raise ConnectionRefusedError("mail server unreachable")
-
-
-@pytest.fixture(autouse=True)
-def in_process_tasks() -> Iterator[None]:
-    """Tasks run in this process, as without REDIS_URL, even where the suite runs with Redis (CI)."""
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def _carried_contribution(**fields: object) -> Contribution:
