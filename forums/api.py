@@ -1,7 +1,6 @@
 import datetime
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
@@ -135,10 +134,7 @@ class ContributionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "integer", "nullable": True, "minimum": 0})
     def get_waiting_days(self, contribution: Contribution) -> int | None:
-        if not contribution.is_question or hasattr(contribution, "answer"):
-            return None
-        # Calendar days in the site's time zone, as the public page counts them.
-        return (timezone.localdate() - timezone.localtime(contribution.published_at).date()).days
+        return contribution.waiting_days
 
 
 class ContributionFilter(filters.FilterSet):

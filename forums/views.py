@@ -1,6 +1,5 @@
 """The citizens' side of the dialogue: forums, contributions and how the administrations answer."""
 
-import logging
 import math
 
 from django.core.exceptions import ValidationError
@@ -15,20 +14,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts.security import client_address
+from accounts.security import logger as security_log
 from commitments.models import ActionPlan, Administration, Commitment
 from commitments.views import PAGE_SIZE, crumbs
 from commitments.workspace import refusal_to_form
 from forums import accountability, services, throttle
 from forums.forms import ContributionForm
-from forums.models import Contribution, ContributionKind, Forum, published_contributions_prefetch
-
-security_log = logging.getLogger("opengov.security")
+from forums.models import Contribution, ContributionKind, ContributionState, Forum, published_contributions_prefetch
 
 
 def forum_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     counted = Forum.objects.annotate(
-        contribution_count=Count("contributions", filter=Q(contributions__state="published"))
+        contribution_count=Count("contributions", filter=Q(contributions__state=ContributionState.PUBLISHED))
     )
     past = Paginator(counted.past(today), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {

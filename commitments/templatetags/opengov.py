@@ -5,7 +5,6 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, ngettext
 
@@ -66,11 +65,3 @@ def may_update(context: template.Context, commitment: Any) -> bool:
     if request is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False
     return can_edit_commitment(request.user, commitment)
-
-
-@register.filter
-def timesince_days(value: datetime.datetime | None) -> int:
-    """Whole days gone since a moment, by the calendar in the site's time zone (0 on the same day)."""
-    if value is None:
-        return 0
-    return (timezone.localdate() - timezone.localtime(value).date()).days
