@@ -81,19 +81,18 @@ def contribution_view(request: HttpRequest, contribution: Contribution, context:
 
     if posted is not None:
         if action == "moderate" and moderation is not None:
-            form, call = moderation, lambda data: _moderate(contribution, user, data)
+            form, call = moderation, _moderate
         elif action == "answer" and answer_form is not None:
-            form = answer_form
-            call = lambda data: services.answer_contribution(contribution=contribution, by=user, **data)  # noqa: E731
+            form, call = answer_form, _answer
         else:
             raise PermissionDenied
         if form.is_valid():
             try:
-                done = call(form.cleaned_data)
+                done = call(contribution, user, form.cleaned_data)
             except ValidationError as error:
                 refusal_to_form(form, error)
             else:
-                messages.success(request, done if isinstance(done, str) else _("The answer is published."))
+                messages.success(request, done)
                 return HttpResponseRedirect(request.path)
 
     context = {
@@ -108,6 +107,11 @@ def contribution_view(request: HttpRequest, contribution: Contribution, context:
         "has_email": bool(contribution.email),
     }
     return TemplateResponse(request, "admin/forums/contribution/workspace.html", context)
+
+
+def _answer(contribution: Contribution, user: Any, data: dict[str, Any]) -> str:
+    services.answer_contribution(contribution=contribution, by=user, **data)
+    return _("The answer is published.")
 
 
 def _moderate(contribution: Contribution, user: Any, data: dict[str, Any]) -> str:
