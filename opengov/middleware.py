@@ -49,7 +49,8 @@ def last_data_change() -> datetime.datetime:
     # Table names come from the models, never from a request.
     union = " UNION ALL ".join(f"SELECT MAX(history_date) AS changed FROM {table}" for table in tables)
     # Erasing a contributor's data rewrites rows without a history row (that would keep the data): its own date.
-    union += " UNION ALL SELECT MAX(erased_at) AS changed FROM forums_contribution"
+    contributions = apps.get_model("forums", "Contribution")._meta.db_table
+    union += f" UNION ALL SELECT MAX(erased_at) AS changed FROM {contributions}"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT MAX(changed) FROM ({union}) AS latest")
         (changed,) = cursor.fetchone()

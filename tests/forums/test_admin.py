@@ -1,12 +1,17 @@
 """A contribution's page in the workspace: moderation by coordinators, answers by the carrying administrations."""
 
+import datetime
+
 import pytest
+from django.apps import apps
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from forums.models import Answer, Contribution, ContributionState
+from opengov.middleware import last_data_change
 from tests.factories import ContributionFactory
 from tests.workspace import World, build_world
 
@@ -136,6 +141,17 @@ def test_bulk_publish_publishes_the_pending_ones_only(client: Client, world: Wor
     client.post(reverse("admin:forums_contribution_changelist"), data)
     assert Contribution.objects.get(pk=pending.pk).state == ContributionState.PUBLISHED
     assert Contribution.objects.get(pk=rejected.pk).state == ContributionState.REJECTED
+
+
+def test_an_erasure_moves_the_date_caches_revalidate_by(world: World, monkeypatch) -> None:
+    monkeypatch.setattr("opengov.middleware.CODE_CHANGED_AT", timezone.now() - datetime.timedelta(days=400))
+    contribution = ContributionFactory(commitment=world.a.commitment, display_name="Camille")
+    for model in apps.get_models():
+        if hasattr(model._meta, "simple_history_manager_attribute"):
+            model.history.update(history_date=timezone.now() - datetime.timedelta(days=300))
+    before = last_data_change()
+    call_command("erase_contributor", "--contribution", str(contribution.pk))
+    assert last_data_change() > before
 
 
 def test_the_erase_command_erases_name_address_and_on_request_text(world: World, capsys) -> None:
