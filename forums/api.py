@@ -180,7 +180,8 @@ class ContributionFilter(filters.FilterSet):
         return queryset.answered() if value else queryset.unanswered()
 
     def filter_updated_since(self, queryset: QuerySet, name: str, value: datetime.datetime) -> QuerySet:
-        # An answer has its own history, and erasing an author's name leaves no history row (see services._scrub).
+        # An answer has its own history, and erasing an author's name leaves no history row
+        # (see services.erase_contributor).
         value = as_utc(value)
         changed = Contribution.history.filter(id=OuterRef("pk"), history_date__gte=value)
         answer_changed = Answer.history.filter(contribution_id=OuterRef("pk"), history_date__gte=value)

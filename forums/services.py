@@ -156,37 +156,34 @@ def _queue_notices(contribution: Contribution) -> None:
         transaction.on_commit(partial(tasks.queue_notice, tasks.tell_answerers, contribution.pk))
 
 
-def _scrub(queryset: QuerySet, *, withdraw: bool, now: datetime.datetime) -> int:
-    """Erase the personal data of these contributions, in their rows and in every row of their history."""
-    ids = list(queryset.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    fields = {"email": "", "display_name": "", "erased_at": now}
-    history_fields = {"display_name": ""}
-    if withdraw:
-        fields |= {"body": WITHDRAWN_TEXT, "state": ContributionState.REJECTED, "published_at": None}
-        fields["rejection_reason"] = _("Withdrawn at its author's request.")
-        history_fields |= {"body": WITHDRAWN_TEXT, "rejection_reason": fields["rejection_reason"]}
-    # Rows are rewritten in place, without a new history row: a record of the data would defeat its erasure.
-    Contribution.objects.filter(pk__in=ids).update(**fields)
-    Contribution.history.filter(id__in=ids).update(**history_fields)
-    return len(ids)
+def contributor_contributions(*, email: str = "", contribution_ids: list[int] | None = None) -> QuerySet:
+    """A contributor's contributions, by their e-mail address (any case), their numbers, or both."""
+    if not email.strip() and not contribution_ids:
+        raise ValidationError(_("Name the contributions: an e-mail address or their numbers."))
+    matching = Q(pk__in=contribution_ids or [])
+    if email.strip():
+        matching |= Q(email__iexact=email.strip())
+    return Contribution.objects.filter(matching).order_by("pk")
 
 
 @transaction.atomic
 def erase_contributor(*, email: str = "", contribution_ids: list[int] | None = None, withdraw: bool = False) -> int:
-    """Erase a contributor's personal data on request: by their e-mail address, or by contribution numbers.
+    """Erase a contributor's personal data on request; returns how many contributions were touched.
 
-    Their name and address go; with `withdraw`, their text goes too (and the contribution leaves the site).
-    Returns how many contributions were touched."""
-    if not email.strip() and not contribution_ids:
-        raise ValidationError(_("Name the contributions: an e-mail address or their numbers."))
-    matching = Q()
-    if email.strip():
-        matching |= Q(email__iexact=email.strip())
-    if contribution_ids:
-        matching |= Q(pk__in=contribution_ids)
-    return _scrub(Contribution.objects.filter(matching), withdraw=withdraw, now=timezone.now())
+    Their name and address go, in the rows and in every history row; with `withdraw`, their text goes too
+    and the contribution leaves the site."""
+    ids = list(contributor_contributions(email=email, contribution_ids=contribution_ids).values_list("pk", flat=True))
+    fields = {"email": "", "display_name": "", "erased_at": timezone.now()}
+    history_fields = {"display_name": ""}
+    if withdraw:
+        reason = _("Withdrawn at its author's request.")
+        fields |= {"body": WITHDRAWN_TEXT, "state": ContributionState.REJECTED, "published_at": None}
+        fields["rejection_reason"] = reason
+        history_fields |= {"body": WITHDRAWN_TEXT, "rejection_reason": reason}
+    # Rows are rewritten in place, without a new history row: a record of the data would defeat its erasure.
+    Contribution.objects.filter(pk__in=ids).update(**fields)
+    Contribution.history.filter(id__in=ids).update(**history_fields)
+    return len(ids)
 
 
 @transaction.atomic

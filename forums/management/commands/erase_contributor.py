@@ -2,10 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from forums.models import Contribution
-from forums.services import erase_contributor
+from forums.services import contributor_contributions, erase_contributor
 
 
 class Command(BaseCommand):
@@ -30,25 +30,32 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Say what would be erased, change nothing.")
 
     def handle(self, *args: object, **options: object) -> None:
-        email, ids = str(options["email"]).strip(), list(options["ids"])
-        if not email and not ids:
-            raise CommandError("Name the contributions: --email ADDRESS, --contribution N, or both.")
+        email, ids, withdraw = str(options["email"]).strip(), list(options["ids"]), bool(options["withdraw"])
         missing = set(ids) - set(Contribution.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if missing:
-            raise CommandError(f"No contribution has the number(s) {', '.join(map(str, sorted(missing)))}.")
-        matching = Q(pk__in=ids)
-        if email:
-            matching |= Q(email__iexact=email)
-        found = list(Contribution.objects.filter(matching).order_by("pk").values_list("pk", flat=True))
-        if email and not Contribution.objects.filter(email__iexact=email).exists():
-            # Addresses are erased once the author is told: the contributions may still be found by number.
-            self.stdout.write(f"No contribution keeps the address {email} (it may already be erased).")
-        what = "name, address and text (withdrawn)" if options["withdraw"] else "name and address"
-        if options["dry_run"]:
-            self.stdout.write(f"Would erase the {what} of {len(found)} contribution(s): {found}.")
-            return
+            raise CommandError(
+                _("No contribution has the number(s) %(numbers)s.") % {"numbers": ", ".join(map(str, sorted(missing)))}
+            )
         try:
-            count = erase_contributor(email=email, contribution_ids=ids, withdraw=bool(options["withdraw"]))
+            found = list(contributor_contributions(email=email, contribution_ids=ids).values_list("pk", flat=True))
+            if email and not Contribution.objects.filter(email__iexact=email).exists():
+                # Addresses are erased once the author is told: the contributions may still be found by number.
+                self.stdout.write(
+                    _("No contribution keeps the address %(email)s (it may already be erased).") % {"email": email}
+                )
+            if options["dry_run"]:
+                self.stdout.write(_("Would erase: %(count)s contribution(s), %(numbers)s.") % _summary(found))
+                return
+            erase_contributor(email=email, contribution_ids=ids, withdraw=withdraw)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        self.stdout.write(self.style.SUCCESS(f"Erased the {what} of {count} contribution(s): {found}."))
+        done = (
+            _("Erased, text withdrawn: %(count)s contribution(s), %(numbers)s.")
+            if withdraw
+            else _("Erased, name and address: %(count)s contribution(s), %(numbers)s.")
+        )
+        self.stdout.write(self.style.SUCCESS(done % _summary(found)))
+
+
+def _summary(ids: list[int]) -> dict[str, object]:
+    return {"count": len(ids), "numbers": ", ".join(map(str, ids)) or "—"}
