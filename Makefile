@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # Local runs are development runs: a secret key is generated under var/ (see opengov/settings.py).
 export DEBUG ?= true
 
-.PHONY: run test lint format messages install
+.PHONY: run stack test lint format messages install
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -27,6 +27,15 @@ run: $(VENV)/.runtime .env
 	$(PYTHON) manage.py migrate --noinput
 	$(PYTHON) manage.py load_reference_data
 	$(PYTHON) manage.py runserver 127.0.0.1:8000
+
+# The deployment's processes without Docker (bin/stack): gunicorn, a Celery worker and Celery beat, after
+# collectstatic and the migrations, on the local PostgreSQL and Redis unless DATABASE_URL and REDIS_URL
+# say otherwise. Ctrl-C stops them all. docs/operations.md says more.
+STACK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/opengov
+STACK_REDIS_URL ?= redis://127.0.0.1:6379/0
+stack: $(VENV)/.runtime .env
+	DATABASE_URL="$${DATABASE_URL:-$(STACK_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(STACK_REDIS_URL)}" \
+		exec $(PYTHON) bin/stack
 
 test: $(VENV)/.dev
 	@# axe-core for the browser tests, when npm is there (see README: Browser tests).

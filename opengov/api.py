@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language, gettext_lazy
@@ -88,7 +89,10 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return _json_error(request, 500, "server_error", _("An unexpected error occurred; it has been logged."))
-    return defaults.server_error(request)
+    # The page gives the request's id, which leads the operators to its log lines (opengov/logs.py);
+    # never the error itself. Rendered without the request's context, which may be what failed.
+    page = loader.get_template("500.html").render({"request_id": getattr(request, "request_id", "")})
+    return HttpResponseServerError(page)
 
 
 # --- The schema says which errors each operation can answer -------------------------------------------

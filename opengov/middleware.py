@@ -91,3 +91,20 @@ class PublicCacheMiddleware:
             if not response.has_header("Last-Modified"):
                 response["Last-Modified"] = http_date(last_data_change().timestamp())
         return response
+
+
+class HeadResponseMiddleware:
+    """Sends a HEAD response without its body, as HTTP requires: Django renders it as for GET, and gunicorn
+    would drop the body itself, with a warning in the log for every load balancer's HEAD."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method == "HEAD" and not response.streaming:
+            # Content-Length still says what a GET would carry.
+            if not response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response

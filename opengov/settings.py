@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from opengov.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -43,6 +45,8 @@ if not SECRET_KEY:
     SECRET_KEY = _local_secret_key()
 
 INSTALLED_APPS = [
+    # The project itself: its operations commands (healthcheck).
+    "opengov.apps.SiteConfig",
     # Django's admin, with the workspace's site (opengov/admin_site.py) as its default.
     "opengov.apps.WorkspaceAdminConfig",
     "django.contrib.auth",
@@ -69,10 +73,21 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that it sees the final response: answers 304 to a matching conditional request.
+    # First of all: names the request (X-Request-ID, on every log line) and logs its final status and time.
+    "opengov.logs.RequestLogMiddleware",
+    # A HEAD answer carries the headers a GET would, without the body.
+    "opengov.middleware.HeadResponseMiddleware",
+    # The Content-Security-Policy, on every response including static files and errors.
+    "opengov.headers.ContentSecurityPolicyMiddleware",
+    # Before the cache headers, so that it sees the final response: answers 304 to a matching conditional request.
     "django.middleware.http.ConditionalGetMiddleware",
     "opengov.middleware.PublicCacheMiddleware",
+    # HSTS, nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, and the redirect to HTTPS.
     "django.middleware.security.SecurityMiddleware",
+    # /healthz and /readyz, before the host check (a probe asks by the container's address).
+    "opengov.health.HealthMiddleware",
+    # Static files with hashed names and long lifetimes, from gunicorn itself (no separate web server needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Drops the cookie of an expired session rather than saving a new empty one (SESSION_SAVE_EVERY_REQUEST).
     "accounts.security.StaleSessionMiddleware",
@@ -117,6 +132,11 @@ if not env.str("DATABASE_URL", default=""):
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
+# A web process keeps its database connection across requests for this many seconds (0: one per request),
+# which spares PostgreSQL a connection per page. Each request first checks that the kept connection still
+# works, so a database restart costs the requests in flight, not the ones after it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file rather than memory, so that the Celery worker the tests start opens the same test database.
     DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test_db.sqlite3"))
@@ -152,6 +172,51 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+# The CSRF token is read from the form, never by a script: its cookie can be HttpOnly.
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# Origins, besides the site's own, from which forms may be posted (https://host, comma-separated).
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# --- HTTPS (OWASP ASVS 9.1) ------------------------------------------------------------------------
+# Plain HTTP is answered by a redirect to HTTPS, but for the probes, which ask over the internal network.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The proxies trusted with the client's address (TRUSTED_PROXY_COUNT) terminate TLS and say the scheme
+# they were asked in X-Forwarded-Proto; without such a proxy, nobody may claim a request was secure.
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Browsers go straight to HTTPS for a year. The site runs on a host name of its own (opengov.example.gouv.fr),
+# so includeSubDomains covers only names below it, and preload only makes the name eligible for the browsers'
+# list if its owner submits it; each can be turned off for a site that shares its host name.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Defaults of Django, said here because the security test relies on them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Every script, style, image and font comes from the site itself (the DSFR, the admin's and the API
+# documentation's assets are served from packages); no inline script, no eval. Data URIs are images the
+# DSFR's and Swagger UI's style sheets embed.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # Invitations to the workspace are e-mailed; the link in them sets a password once, within this many days.
 PASSWORD_RESET_TIMEOUT = env.int("INVITATION_VALID_DAYS", default=7) * 24 * 60 * 60
@@ -185,6 +250,17 @@ USE_THOUSAND_SEPARATOR = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Outside development, collectstatic gives every file a name carrying its content's hash, and compressed
+# copies: WhiteNoise then lets browsers keep them for a year, since a changed file gets a new name.
+# In development (runserver, the tests) files are served as they are, without collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # Who publishes this instance, shown in the legal notice and the accessibility statement.
 SITE_PUBLISHER = env.str("SITE_PUBLISHER", default="")
@@ -239,6 +315,13 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Pool processes of a worker; unset, one per CPU.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)
+# Beat keeps its schedule's state in this file, and touches a heartbeat beside it on every tick, at least
+# once a minute, which `manage.py healthcheck beat` reads (opengov/beat.py).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
+CELERY_BEAT_SCHEDULER = "opengov.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 60
 CELERY_BEAT_SCHEDULE = {
     "queue-due-indicator-refreshes": {
         "task": "indicators.tasks.queue_due_refreshes",
@@ -317,12 +400,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "opengov.api.document_errors"],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Sign-ins, failures, lockouts, refusals, invitations, second factors: kept whatever LOG_LEVEL says.
-    # django-axes narrates every sign-in at INFO; its warnings (failures, lockouts) are enough beside ours.
-    "loggers": {"opengov.security": {"level": "INFO"}, "axes": {"level": "WARNING"}},
-}
+# One JSON object per line with the request's id (opengov/logs.py), for a log collector; plain lines when
+# a developer reads them.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not “{LOG_FORMAT}”.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
