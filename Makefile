@@ -38,8 +38,9 @@ stack: $(VENV)/.runtime .env
 		exec $(PYTHON) bin/stack
 
 test: $(VENV)/.dev
-	@# axe-core for the browser tests, when npm is there (see README: Browser tests).
-	@if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then npm ci --no-audit --no-fund; fi
+	@# The npm tools of the tests (axe-core for the browser tests, the compose and Dockerfile linters), when npm
+	@# is there and package-lock.json is newer than what is installed (see README: Browser tests).
+	@if [ package-lock.json -nt node_modules/.package-lock.json ] && command -v npm >/dev/null; then npm ci --no-audit --no-fund; fi
 	$(PYTHON) -m pytest
 
 lint: $(VENV)/.dev

@@ -21,6 +21,13 @@ env = environ.Env()
 # A .env file beside manage.py (or at ENV_FILE) is read when present; real environment variables win.
 environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
 
+
+def env_or(name: str, default: str) -> str:
+    """The variable's value, or the default when it is unset or empty: a copy of .env.example leaves
+    `DATABASE_URL=` and the like empty, which means "the default", not "nothing"."""
+    return env.str(name, default="") or default
+
+
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
@@ -130,7 +137,7 @@ TEMPLATES = [
 if not env.str("DATABASE_URL", default=""):
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(env_or("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")),
 }
 # A web process keeps its database connection across requests for this many seconds (0: one per request),
 # which spares PostgreSQL a connection per page. Each request first checks that the kept connection still
@@ -221,7 +228,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 # Invitations to the workspace are e-mailed; the link in them sets a password once, within this many days.
 PASSWORD_RESET_TIMEOUT = env.int("INVITATION_VALID_DAYS", default=7) * 24 * 60 * 60
 # EMAIL_BACKEND, EMAIL_HOST and the rest, from one URL; the default prints messages to the console.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+vars().update(env.email_url_config(env_or("EMAIL_URL", "consolemail://")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opengov <webmaster@localhost>")
 
 # The reason of a change is public and can be a sentence or two: a text column, not 100 characters.
@@ -249,7 +256,7 @@ USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STATIC_ROOT = Path(env_or("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Outside development, collectstatic gives every file a name carrying its content's hash, and compressed
 # copies: WhiteNoise then lets browsers keep them for a year, since a changed file gets a new name.
 # In development (runserver, the tests) files are served as they are, without collectstatic.
@@ -319,7 +326,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)
 # Beat keeps its schedule's state in this file, and touches a heartbeat beside it on every tick, at least
 # once a minute, which `manage.py healthcheck beat` reads (opengov/beat.py).
-CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE_FILENAME = env_or("CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULER = "opengov.beat:HeartbeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 60
 CELERY_BEAT_SCHEDULE = {
