@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "opengov.middleware.HeadResponseMiddleware",
     # The Content-Security-Policy, on every response including static files and errors.
     "opengov.headers.ContentSecurityPolicyMiddleware",
+    # X-Frame-Options for the browsers that ignore the policy's frame-ancestors; this high, the probes get it too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before the cache headers, so that it sees the final response: answers 304 to a matching conditional request.
     "django.middleware.http.ConditionalGetMiddleware",
     "opengov.middleware.PublicCacheMiddleware",
@@ -107,7 +109,6 @@ MIDDLEWARE = [
     # Writes every refusal (403) to the security log.
     "accounts.security.RefusalLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the logged-in user on every history entry made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
