@@ -55,3 +55,5 @@ export DATABASE_URL="sqlite:///$WORK/db.sqlite3"   # $WORK is absolute: sqlite:/
 export STATIC_ROOT="$WORK/static"
 export REDIS_URL=""
 export LOG_LEVEL=WARNING
+# Plain HTTP on the loopback, as gunicorn is reached behind the TLS proxy: no redirect to HTTPS.
+export SECURE_SSL_REDIRECT=false
