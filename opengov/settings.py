@@ -269,6 +269,10 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# In development WhiteNoise finds files where they are, as runserver does, and needs no collectstatic;
+# said here because the tests switch DEBUG off after the settings are read.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Who publishes this instance, shown in the legal notice and the accessibility statement.
 SITE_PUBLISHER = env.str("SITE_PUBLISHER", default="")
