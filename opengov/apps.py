@@ -13,3 +13,8 @@ class SiteConfig(AppConfig):
 
     name = "opengov"
     verbose_name = "opengov"
+
+    def ready(self) -> None:
+        from opengov.page_cache import connect_signals
+
+        connect_signals()

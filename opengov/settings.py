@@ -88,15 +88,19 @@ MIDDLEWARE = [
     "opengov.headers.ContentSecurityPolicyMiddleware",
     # X-Frame-Options for the browsers that ignore the policy's frame-ancestors; this high, the probes get it too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Before the cache headers, so that it sees the final response: answers 304 to a matching conditional request.
-    "django.middleware.http.ConditionalGetMiddleware",
-    "opengov.middleware.PublicCacheMiddleware",
-    # HSTS, nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, and the redirect to HTTPS.
+    # HSTS, nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, and the redirect to HTTPS, before any answer
+    # is served from the page cache below.
     "django.middleware.security.SecurityMiddleware",
     # /healthz and /readyz, before the host check (a probe asks by the container's address).
     "opengov.health.HealthMiddleware",
     # Static files with hashed names and long lifetimes, from gunicorn itself (no separate web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Sees the final body, stored or not: adds the ETag and answers 304 to a matching conditional request.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Whole answers for anonymous readers, under the version of the data (opengov/page_cache.py).
+    "opengov.page_cache.PageCacheMiddleware",
+    # Marks what everyone sees alike as public, with its Last-Modified; the page cache stores only those.
+    "opengov.middleware.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Drops the cookie of an expired session rather than saving a new empty one (SESSION_SAVE_EVERY_REQUEST).
     "accounts.security.StaleSessionMiddleware",
@@ -282,6 +286,11 @@ SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 
 # How long browsers and shared caches may keep a public page before asking again (seconds).
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=60)
+# Rendered pages and API answers for anonymous readers, kept in the cache (Redis when configured) under
+# the version of the data, so that a change shows at once (opengov/page_cache.py); answers larger than
+# PAGE_CACHE_MAX_BYTES are rendered each time.
+PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
+PAGE_CACHE_MAX_BYTES = env.int("PAGE_CACHE_MAX_BYTES", default=1024 * 1024)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -18,6 +18,14 @@ def default_language() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def no_page_cache(settings: object) -> None:
+    """Whole answers are not kept between requests, but in the page cache's own tests (tests/test_page_cache.py):
+    a test's writes are never committed, so they would not change the data version, and a page stored by one
+    test would be served to the next."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
 @pytest.fixture
 def in_process_tasks() -> Iterator[None]:
     """Tasks run in this process, as without REDIS_URL, even where the suite runs with Redis (CI)."""

@@ -212,7 +212,12 @@ def test_make_stack_serves_refreshes_and_stops_cleanly(stack: Stack, source: Sou
     assert status == 200
     assert headers["Cache-Control"] == "max-age=315360000, public, immutable"
 
-    # Beat queues the due indicator and the worker reads the source: the value is on the API.
+    # The indicator's answer, stored by the page cache before the value exists (the second request is a hit).
+    before = [stack.get(f"/api/v1/indicators/{indicator}/") for _ in range(2)]
+    assert [headers.get("X-Cache") for _status, headers, _body in before] == ["miss", "hit"]
+
+    # Beat queues the due indicator and the worker reads the source: the value is on the API at once, though
+    # the worker is another process (the data version is in Redis).
     def recorded() -> bool:
         _status, _headers, body = stack.get(f"/api/v1/indicators/{indicator}/")
         return json.loads(body).get("latest_value") is not None
@@ -220,6 +225,7 @@ def test_make_stack_serves_refreshes_and_stops_cleanly(stack: Stack, source: Sou
     wait_for(recorded, timeout=120, what="the worker to record the value")
     _status, _headers, body = stack.get(f"/api/v1/indicators/{indicator}/")
     assert json.loads(body)["latest_value"] == 1234
+    assert stack.get(f"/api/v1/indicators/{indicator}/")[1].get("X-Cache") == "hit"
     assert source.hits["/datasets.json"] >= 1
 
     # The container health checks pass against these processes.

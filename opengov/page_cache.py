@@ -1,0 +1,142 @@
+"""Whole answers for anonymous readers, kept in the cache under the version of the data they show.
+
+Every public page and API answer is the same for every anonymous reader until the data changes. The first
+request renders it; the next ones get the stored bytes, without a query. What makes this correct is the key:
+it carries a *data version* that changes with every write to public data, so a recorded value is on the
+next request's page, from any process.
+
+The version lives in the shared cache (Redis) and every commit that saved or deleted a public row gives it
+a new value (the signals below, and `data_changed()` where a service writes with `QuerySet.update`). With
+the local-memory cache, each process has its own cache and version: a write in one process would not
+reach the others, so the version there also carries the last change recorded in the database's history,
+which every process reads (one query).
+
+What is stored: a 200 answer to a GET from a reader without a session or a token, marked public by
+PublicCacheMiddleware (so without cookies, never-cache or private marks), not streamed, and under
+PAGE_CACHE_MAX_BYTES. The key also carries the code's version (a deployment renders afresh), today's
+date (pages say "late" and "waiting for N days"), the host and scheme (answers hold absolute links) and,
+for the API, the Accept header (JSON or CSV).
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from opengov.middleware import CODE_CHANGED_AT, last_data_change
+
+VERSION_KEY = "opengov:data-version"
+# The apps whose rows the public pages and the API show.
+PUBLIC_APPS = {"commitments", "indicators", "forums"}
+# Answers are found by version: an old version's are never asked for again, and leave after this long.
+ENTRY_SECONDS = 24 * 3600
+CACHE_HEADER = "X-Cache"
+
+
+def _new_version() -> str:
+    return uuid.uuid4().hex
+
+
+def data_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # Unknown (first request, or Redis emptied): a new one, which no stored answer carries.
+        cache.add(VERSION_KEY, _new_version(), None)
+        version = cache.get(VERSION_KEY) or "unknown"
+    if isinstance(caches["default"], LocMemCache):
+        version = f"{version}:{last_data_change().timestamp()}"
+    return version
+
+
+def data_changed() -> None:
+    """The public data changed: answers stored so far are no longer served."""
+    cache.set(VERSION_KEY, _new_version(), None)
+
+
+def _on_commit(**kwargs: Any) -> None:
+    # After the commit: a reader between the write and its commit must not store the old answer under the
+    # new version. Outside a transaction on_commit runs at once.
+    transaction.on_commit(data_changed)
+
+
+def connect_signals() -> None:
+    """Called once the apps are loaded (opengov.apps.SiteConfig.ready)."""
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label not in PUBLIC_APPS:
+            continue
+        post_save.connect(_on_commit, sender=model, dispatch_uid=f"page-cache-save-{model._meta.label}")
+        post_delete.connect(_on_commit, sender=model, dispatch_uid=f"page-cache-delete-{model._meta.label}")
+        m2m_changed.connect(_on_commit, sender=model, dispatch_uid=f"page-cache-m2m-{model._meta.label}")
+
+
+def _key(request: HttpRequest, version: str) -> str:
+    parts = [
+        version,
+        str(CODE_CHANGED_AT.timestamp()),
+        timezone.localdate().isoformat(),
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
+        request.headers.get("Accept", "") if request.path.startswith("/api/") else "",
+    ]
+    return "opengov:page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _anonymous(request: HttpRequest) -> bool:
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and "Authorization" not in request.headers
+
+
+class PageCacheMiddleware:
+    """Serves a stored answer when there is one, and stores the answers that qualify (module docstring).
+
+    Placed inside SecurityMiddleware (the redirect to HTTPS and the security headers apply to stored
+    answers too) and ConditionalGetMiddleware (a stored answer still gets its 304), and outside
+    PublicCacheMiddleware, whose marks decide what may be stored."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not (settings.PAGE_CACHE_ENABLED and request.method in ("GET", "HEAD") and _anonymous(request)):
+            return self.get_response(request)
+        key = _key(request, data_version())
+        stored = cache.get(key)
+        if stored is not None:
+            return self._rebuild(stored)
+        response = self.get_response(request)
+        if self._storable(response):
+            cache.set(key, self._freeze(response), ENTRY_SECONDS)
+            response[CACHE_HEADER] = "miss"
+        return response
+
+    @staticmethod
+    def _storable(response: HttpResponse) -> bool:
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "public" in response.get("Cache-Control", "")
+            and len(response.content) <= settings.PAGE_CACHE_MAX_BYTES
+        )
+
+    @staticmethod
+    def _freeze(response: HttpResponse) -> tuple[bytes, list[tuple[str, str]]]:
+        return response.content, list(response.items())
+
+    @staticmethod
+    def _rebuild(stored: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
+        content, headers = stored
+        response = HttpResponse(content)
+        for name, value in headers:
+            response[name] = value
+        response[CACHE_HEADER] = "hit"
+        return response
