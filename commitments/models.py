@@ -134,6 +134,12 @@ class Administration(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=AdministrationKind.choices)
     website = models.URLField(_("website"), blank=True)
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
+    is_synthetic = models.BooleanField(
+        _("synthetic data"),
+        default=False,
+        editable=False,
+        help_text=_("Generated for load tests: not a real administration."),
+    )
 
     history = HistoricalRecords(bases=[HistoryAdministration])
 
@@ -197,6 +203,14 @@ class ActionPlan(models.Model):
         related_name="successors",
     )
     sources = models.JSONField(_("sources"), default=list, blank=True, validators=[validate_sources])
+    # Set only by commitments.scale_data, which writes into a database of its own; every page and API
+    # answer that shows such a plan, or what belongs to it, says that it is not real.
+    is_synthetic = models.BooleanField(
+        _("synthetic data"),
+        default=False,
+        editable=False,
+        help_text=_("Generated for load tests: not a real plan."),
+    )
 
     objects = ActionPlanQuerySet.as_manager()
     history = HistoricalRecords(bases=[HistoryAdministration])

@@ -39,6 +39,15 @@ class LinksField(serializers.SerializerMethodField):
         super().__init__(**kwargs)
 
 
+def plan_is_synthetic_field(source: str) -> serializers.BooleanField:
+    """Whether the plan an object belongs to is synthetic, read from the plan the queryset already selects."""
+    return serializers.BooleanField(
+        source=source,
+        read_only=True,
+        help_text=_("Its plan is synthetic data, generated for load tests: not real."),
+    )
+
+
 LINKS_SCHEMA = {
     "type": "object",
     "properties": {"api": {"type": "string", "format": "uri"}, "site": {"type": "string", "format": "uri"}},
@@ -74,6 +83,7 @@ class PlanSerializer(serializers.ModelSerializer, SiteLinks):
             "progress",
             "commitment_count",
             "sources",
+            "is_synthetic",
             "links",
         ]
 
@@ -88,6 +98,7 @@ class PlanSerializer(serializers.ModelSerializer, SiteLinks):
 
 class AxisSerializer(serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text=_("Slug of the plan."))
+    plan_is_synthetic = plan_is_synthetic_field("plan.is_synthetic")
     progress = serializers.SerializerMethodField(
         help_text=_("Mean progress of the axis's commitments in %, leaving out unknown and withdrawn ones.")
     )
@@ -95,7 +106,17 @@ class AxisSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Axis
-        fields = ["id", "plan", "number", "title", "title_en", "title_is_official", "progress", "commitment_count"]
+        fields = [
+            "id",
+            "plan",
+            "plan_is_synthetic",
+            "number",
+            "title",
+            "title_en",
+            "title_is_official",
+            "progress",
+            "commitment_count",
+        ]
 
     @extend_schema_field({"type": "integer", "nullable": True, "minimum": 0, "maximum": 100})
     def get_progress(self, axis: Axis) -> int | None:
@@ -107,7 +128,18 @@ class AdministrationSerializer(serializers.ModelSerializer, SiteLinks):
 
     class Meta:
         model = Administration
-        fields = ["slug", "name", "name_is_official", "name_en", "short_name", "kind", "website", "sources", "links"]
+        fields = [
+            "slug",
+            "name",
+            "name_is_official",
+            "name_en",
+            "short_name",
+            "kind",
+            "website",
+            "sources",
+            "is_synthetic",
+            "links",
+        ]
 
     @extend_schema_field(LINKS_SCHEMA)
     def get_links(self, administration: Administration) -> dict:
@@ -128,6 +160,7 @@ class CarrierSerializer(serializers.ModelSerializer):
 class CommitmentSerializer(serializers.ModelSerializer, SiteLinks):
     key = serializers.SerializerMethodField(help_text=_("Stable identifier: the plan's slug and the number."))
     plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text=_("Slug of the plan."))
+    plan_is_synthetic = plan_is_synthetic_field("plan.is_synthetic")
     axis = serializers.IntegerField(source="axis.number", read_only=True, allow_null=True, help_text=_("Axis number."))
     carriers = CarrierSerializer(many=True, read_only=True, help_text=_("Carrying administrations and their role."))
     is_late = serializers.BooleanField(read_only=True, help_text=_("A milestone is past its due date and not done."))
@@ -147,6 +180,7 @@ class CommitmentSerializer(serializers.ModelSerializer, SiteLinks):
             "ogp_id",
             "other_ogp_ids",
             "plan",
+            "plan_is_synthetic",
             "axis",
             "axis_is_inferred",
             "number",
@@ -188,11 +222,22 @@ class CommitmentSerializer(serializers.ModelSerializer, SiteLinks):
 
 class MilestoneSerializer(serializers.ModelSerializer):
     commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment."))
+    plan_is_synthetic = plan_is_synthetic_field("commitment.plan.is_synthetic")
     is_late = serializers.BooleanField(read_only=True, help_text=_("Past its due date and not done."))
 
     class Meta:
         model = Milestone
-        fields = ["id", "commitment", "title", "due_date", "completed_on", "weight", "evidence_url", "is_late"]
+        fields = [
+            "id",
+            "commitment",
+            "plan_is_synthetic",
+            "title",
+            "due_date",
+            "completed_on",
+            "weight",
+            "evidence_url",
+            "is_late",
+        ]
 
     def get_commitment(self, milestone: Milestone) -> str:
         return commitment_key(milestone.commitment)

@@ -16,7 +16,7 @@ from commitments.models import ActionPlanStatus, Administration, Commitment, Con
 from commitments.services import check_reason, save_with_history
 from forums.models import Answer, Contribution, ContributionKind, ContributionState, Forum
 from forums.permissions import answering_administrations
-from opengov.page_cache import data_changed
+from opengov.page_cache import data_changed_on_commit
 
 # What replaces the text of a contribution withdrawn at its author's request, in the row and its history.
 WITHDRAWN_TEXT = "—"
@@ -185,7 +185,7 @@ def erase_contributor(*, email: str = "", contribution_ids: list[int] | None = N
     Contribution.objects.filter(pk__in=ids).update(**fields)
     Contribution.history.filter(id__in=ids).update(**history_fields)
     # QuerySet.update sends no signal: the pages stored with the name must go now, not at the next change.
-    transaction.on_commit(data_changed)
+    data_changed_on_commit()
     return len(ids)
 
 

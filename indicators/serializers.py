@@ -2,12 +2,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from commitments.serializers import LINKS_SCHEMA, LinksField, SiteLinks, commitment_key
+from commitments.serializers import LINKS_SCHEMA, LinksField, SiteLinks, commitment_key, plan_is_synthetic_field
 from indicators.models import Indicator, IndicatorValue
 
 
 class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
     commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment."))
+    plan_is_synthetic = plan_is_synthetic_field("commitment.plan.is_synthetic")
     latest_value = serializers.DecimalField(
         max_digits=20, decimal_places=4, read_only=True, allow_null=True, help_text=_("The most recent value.")
     )
@@ -22,6 +23,7 @@ class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
         fields = [
             "id",
             "commitment",
+            "plan_is_synthetic",
             "name",
             "unit",
             "description",

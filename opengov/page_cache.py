@@ -62,10 +62,12 @@ def data_changed() -> None:
     cache.set(VERSION_KEY, _new_version(), None)
 
 
-def _on_commit(**kwargs: Any) -> None:
+def data_changed_on_commit(**kwargs: Any) -> None:
+    """A write to public data, renewing the version once its transaction commits (a signal receiver too)."""
     # After the commit: a reader between the write and its commit must not store the old answer under the
     # new version. Outside a transaction on_commit runs at once.
-    transaction.on_commit(data_changed)
+    if settings.PAGE_CACHE_ENABLED:
+        transaction.on_commit(data_changed)
 
 
 def connect_signals() -> None:
@@ -73,9 +75,9 @@ def connect_signals() -> None:
     for model in apps.get_models(include_auto_created=True):
         if model._meta.app_label not in PUBLIC_APPS:
             continue
-        post_save.connect(_on_commit, sender=model, dispatch_uid=f"page-cache-save-{model._meta.label}")
-        post_delete.connect(_on_commit, sender=model, dispatch_uid=f"page-cache-delete-{model._meta.label}")
-        m2m_changed.connect(_on_commit, sender=model, dispatch_uid=f"page-cache-m2m-{model._meta.label}")
+        post_save.connect(data_changed_on_commit, sender=model, dispatch_uid=f"page-cache-save-{model._meta.label}")
+        post_delete.connect(data_changed_on_commit, sender=model, dispatch_uid=f"page-cache-delete-{model._meta.label}")
+        m2m_changed.connect(data_changed_on_commit, sender=model, dispatch_uid=f"page-cache-m2m-{model._meta.label}")
 
 
 def _key(request: HttpRequest, version: str) -> str:
