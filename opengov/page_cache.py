@@ -37,8 +37,10 @@ from opengov.middleware import CODE_CHANGED_AT, last_data_change
 VERSION_KEY = "opengov:data-version"
 # The apps whose rows the public pages and the API show.
 PUBLIC_APPS = {"commitments", "indicators", "forums"}
-# Answers are found by version: an old version's are never asked for again, and leave after this long.
-ENTRY_SECONDS = 24 * 3600
+# Answers are found by version: an old version's are never asked for again, and leave after this long. Also
+# the longest a stored answer can outlive its data if Redis was unreachable at the very moment a write told
+# it (the write itself succeeds; see data_changed).
+ENTRY_SECONDS = 10 * 60
 CACHE_HEADER = "X-Cache"
 
 
@@ -58,7 +60,10 @@ def data_version() -> str:
 
 
 def data_changed() -> None:
-    """The public data changed: answers stored so far are no longer served."""
+    """The public data changed: answers stored so far are no longer served.
+
+    If Redis cannot be reached, the cache says nothing (opengov.cache) and the old version stays: answers
+    stored before the write are served until they expire (ENTRY_SECONDS)."""
     cache.set(VERSION_KEY, _new_version(), None)
 
 

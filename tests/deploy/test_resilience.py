@@ -200,8 +200,9 @@ def test_redis_down_pages_and_api_still_answer(private_postgres, private_redis, 
         env={"API_ANON_RATE": f"{rate}/minute"},
     )
     assert site.get(READY).json()["checks"]["redis"]["status"] == "ok"
-    # With Redis up, both workers count a client's API requests there, and refuse the one past the rate.
-    assert [site.get(API_LIST).status for _ in range(rate + 1)] == [200] * rate + [429]
+    # With Redis up, both workers count a client's API requests there, and refuse the one past the rate. Each
+    # asks for another page size: an answer the page cache already holds costs nothing and is not counted.
+    assert [site.get(f"{API_LIST}?page_size={n}").status for n in range(10, 11 + rate)] == [200] * rate + [429]
 
     private_redis.stop()
     answers = [site.get(path) for path in [HOME, PLAN, COMMITMENT, CONTRIBUTION_FORM, *API_LISTS] for _ in range(3)]
@@ -241,11 +242,11 @@ def test_redis_down_pages_and_api_still_answer(private_postgres, private_redis, 
         e for e in entries if e.get("request_id") in request_ids and (e["level"] == "ERROR" or "exception" in e)
     ]
     assert not troubled, f"errors logged for requests that succeeded: {troubled}"
-    # Nothing escaped the JSON log either: only /readyz's check logs a traceback, inside its JSON line.
+    # Nothing escaped the JSON log either.
     raw = [line for line in site.log().splitlines() if not line.startswith("{")]
     assert not [line for line in raw if "Traceback" in line], "\n".join(raw)
 
     private_redis.start()
     wait_for(lambda: site.get(READY).status == 200, timeout=RECOVERY_SECONDS, what="/readyz to answer 200 again")
     # Counting again, in the new (empty) Redis.
-    assert [site.get(API_LIST).status for _ in range(rate + 1)] == [200] * rate + [429]
+    assert [site.get(f"{API_LIST}?page_size={n}").status for n in range(20, 21 + rate)] == [200] * rate + [429]
