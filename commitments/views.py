@@ -21,6 +21,8 @@ from forums.models import Forum, published_contributions_prefetch
 from indicators.models import Indicator
 
 PAGE_SIZE = 30
+# Plans on a page of the home page: cards, two a row.
+PLANS_PER_PAGE = 12
 
 
 def crumbs(*links: tuple[str, str]) -> list[tuple[str, str]]:
@@ -28,17 +30,15 @@ def crumbs(*links: tuple[str, str]) -> list[tuple[str, str]]:
     return [(_("Home"), reverse("commitments:home")), *links]
 
 
-def _plans_with_progress() -> list[ActionPlan]:
-    plans = list(ActionPlan.objects.with_progress().order_by("-start_year"))
-    for plan in plans:
-        plan.progress_percent = whole_percent(plan.progress_average)
-    return plans
-
-
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    # A page of plans, the latest first: an instance may hold many members' plans (issue 9).
+    plans = Paginator(ActionPlan.objects.with_progress().order_by("-start_year", "title"), PLANS_PER_PAGE)
+    page = plans.get_page(request.GET.get("page"))
+    for plan in page:
+        plan.progress_percent = whole_percent(plan.progress_average)
     context = {
-        "plans": _plans_with_progress(),
+        "page": page,
         "changes": latest_changes(limit=5),
         "next_forum": Forum.objects.upcoming(today).first(),
         "last_forum": Forum.objects.past(today).first(),

@@ -6,17 +6,21 @@ and indicators...), so that what grows with the data is on the page. A count tha
 query per row: the first thing that makes a page slow at the scale of every OGP member.
 """
 
+import re
 from collections.abc import Callable
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
-from django.test import Client
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commitments.models import ActionPlan, Administration, Commitment
 from commitments.scale_data import Sizes, generate_scale_data
+from commitments.templatetags.opengov import elided_pages
 from forums.models import Forum
 from indicators.models import Indicator
 
@@ -121,3 +125,23 @@ def test_the_busiest_objects_do_have_rows_to_show() -> None:
     }
     counts = {name: count() for name, count in checks.items()}
     assert min(counts.values()) >= 1 and counts["values"] > 1, counts
+
+
+def test_the_home_page_shows_a_page_of_plans_and_links_few_pages(client: Client) -> None:
+    _build(LARGE, replace=False)  # 24 plans: two pages of twelve
+    first = client.get("/")
+    second = client.get("/?page=2")
+
+    assert len(first.context["page"]) == 12 and len(second.context["page"]) == 12
+    shown = {plan.pk for plan in first.context["page"]} | {plan.pk for plan in second.context["page"]}
+    assert shown == set(ActionPlan.objects.values_list("pk", flat=True))
+    assert 'aria-current="page"' in first.content.decode()
+
+
+def test_a_long_list_links_the_pages_near_this_one_and_its_ends() -> None:
+    page = Paginator(range(1000), 10).get_page(50)
+    ellipsis = page.paginator.ELLIPSIS
+
+    assert elided_pages(page) == [1, ellipsis, 48, 49, 50, 51, 52, ellipsis, 100]
+    rendered = render_to_string("includes/pagination.html", {"page": page}, request=RequestFactory().get("/"))
+    assert re.findall(r'title="Page (\d+)"', rendered) == ["1", "48", "49", "50", "51", "52", "100"]

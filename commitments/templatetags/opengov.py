@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.core.paginator import Page
 from django.urls import translate_url
 from django.utils.formats import number_format
 from django.utils.translation import get_language, ngettext
@@ -65,3 +66,10 @@ def may_update(context: template.Context, commitment: Any) -> bool:
     if request is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False
     return can_edit_commitment(request.user, commitment)
+
+
+@register.filter
+def elided_pages(page: Page) -> list:
+    """The page numbers to link: the first, the last and two on each side of this one, "…" between. Every
+    number would be hundreds of links on a list the size of every OGP member's."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
