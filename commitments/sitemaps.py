@@ -12,6 +12,9 @@ class _Bilingual(Sitemap):
     i18n = True
     alternates = True
     x_default = True
+    # Addresses per file (a page in two languages is two): /sitemap.xml is an index of such files, as the protocol
+    # wants past 50,000 addresses, and each costs the same to build however many plans the instance holds.
+    limit = 5_000
 
 
 class PlanSitemap(_Bilingual):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from commitments.models import ActionPlan, Administration, Commitment
 from commitments.scale_data import Sizes, generate_scale_data
+from commitments.sitemaps import CommitmentSitemap
 from commitments.templatetags.opengov import elided_pages
 from forums.models import Forum
 from indicators.models import Indicator
@@ -145,3 +146,15 @@ def test_a_long_list_links_the_pages_near_this_one_and_its_ends() -> None:
     assert elided_pages(page) == [1, ellipsis, 48, 49, 50, 51, 52, ellipsis, 100]
     rendered = render_to_string("includes/pagination.html", {"page": page}, request=RequestFactory().get("/"))
     assert re.findall(r'title="Page (\d+)"', rendered) == ["1", "48", "49", "50", "51", "52", "100"]
+
+
+def test_the_sitemap_is_an_index_of_files_of_bounded_size(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(LARGE, replace=False)  # 240 commitments
+    monkeypatch.setattr(CommitmentSitemap, "limit", 50)
+
+    index = client.get("/sitemap.xml").content.decode()
+    files = re.findall(r"<loc>http://testserver(/sitemap-commitments\.xml(?:\?p=\d+)?)</loc>", index)
+    # Each commitment has two addresses (French, English): 480 addresses, 50 a file.
+    assert len(files) == 10
+    last = client.get(files[-1]).content.decode()
+    assert last.count("<url>") == 30

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from commitments import services
 from commitments.models import ActionPlan, Commitment, CommitmentCompletion
+from commitments.sitemaps import SITEMAPS
 from forums.models import Forum
 from indicators import services as indicator_services
 from tests.factories import (
@@ -288,8 +289,12 @@ def test_public_pages_set_no_cookie_and_can_be_cached(client: Client, reference_
 def test_sitemap_lists_every_page_in_both_languages_and_robots_points_to_it(
     client: Client, reference_data: None
 ) -> None:
-    sitemap = _page(client, "/sitemap.xml")
+    index = _page(client, "/sitemap.xml")
     robots = _page(client, "/robots.txt")
+    # The index names one file per section (and per 5,000 addresses); together they list every page.
+    files = re.findall(r"<loc>http://testserver(/sitemap-[a-z]+\.xml)</loc>", index)
+    assert sorted(files) == sorted(f"/sitemap-{section}.xml" for section in SITEMAPS)
+    sitemap = "".join(_page(client, path) for path in files)
 
     assert "/plans/2018-2020/engagements/21/" in sitemap
     assert "/en/plans/2018-2020/engagements/21/" in sitemap
