@@ -28,10 +28,11 @@ COPY . .
 # container of the image serves the same files and none writes them at start. With DEBUG off the settings
 # refuse to start without SECRET_KEY: a throw-away key for this step only, which signs nothing. Without
 # DATABASE_URL they create var/ for a SQLite file that collectstatic never opens; var/ is then given to
-# the site's user, for what beat writes there (its schedule and heartbeat, CELERY_BEAT_SCHEDULE_FILENAME).
+# the site's user, for what beat writes there (its schedule and heartbeat, CELERY_BEAT_SCHEDULE_FILENAME) and
+# the bulk archive the workers build in var/exports (EXPORTS_DIR, a volume shared with web in docker-compose.yml).
 RUN DEBUG=false SECRET_KEY=build-only-not-used-at-run-time python manage.py collectstatic --noinput \
-    && mkdir -p var \
-    && chown opengov:opengov var
+    && mkdir -p var/exports \
+    && chown -R opengov:opengov var
 
 EXPOSE 8000
 

@@ -350,6 +350,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "queue-missed-contribution-notices": {"task": "forums.tasks.queue_missed_notices", "schedule": 600},
     "purge-expired-contributor-emails": {"task": "forums.tasks.purge_expired_emails", "schedule": 24 * 3600},
+    # Rebuilds the bulk archive when the data changed since the last one; downloads also ask for it.
+    "build-bulk-export": {"task": "opengov.tasks.build_export", "schedule": 3600},
 }
 
 # Citizens' contributions (forums/). An author's e-mail address is forgotten once they have been told the
@@ -358,6 +360,9 @@ CONTRIBUTION_EMAIL_RETENTION_DAYS = env.int("CONTRIBUTION_EMAIL_RETENTION_DAYS",
 # At most this many contribution forms sent from one address within the window (seconds); then 429.
 CONTRIBUTION_RATE_COUNT = env.int("CONTRIBUTION_RATE_COUNT", default=5)
 CONTRIBUTION_RATE_WINDOW = env.int("CONTRIBUTION_RATE_WINDOW", default=600)
+# Where the bulk archive of the whole dataset is built (opengov/exports.py): shared by the web processes,
+# which serve it, and the workers, which build it.
+EXPORTS_DIR = env_or("EXPORTS_DIR", str(VAR_DIR / "exports"))
 
 # Reading indicators from their sources (indicators/fetch.py). Addresses that are not public are refused;
 # these networks (CIDR, comma-separated) are exempt, for an intranet's sources or the tests' local server.

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -24,6 +25,12 @@ def no_page_cache(settings: object) -> None:
     a test's writes are never committed, so they would not change the data version, and a page stored by one
     test would be served to the next."""
     settings.PAGE_CACHE_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def exports_dir(settings: object, tmp_path: Path) -> None:
+    """Each test's bulk archive in a folder of its own: never var/exports, never another test's."""
+    settings.EXPORTS_DIR = str(tmp_path / "exports")
 
 
 @pytest.fixture

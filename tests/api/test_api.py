@@ -1,7 +1,6 @@
 import csv
 import datetime
 import io
-import zipfile
 from decimal import Decimal
 
 import pytest
@@ -69,7 +68,6 @@ def _fill(count: int) -> str:
         "/api/v1/indicators/",
         "/api/v1/indicator-values/",
         "/api/v1/forums/",
-        "/api/v1/bulk/opengov-donnees.zip",
     ],
 )
 def test_lists_cost_the_same_queries_whatever_the_number_of_objects(api: APIClient, url: str) -> None:
@@ -250,20 +248,6 @@ def test_the_schema_and_the_docs_are_served_without_a_cdn(api: APIClient, db: No
     assert schema.status_code == 200 and b"openapi: 3" in schema.content
     assert b"/static/drf_spectacular_sidecar/" in docs.content
     assert b"cdn" not in docs.content.lower() and b"unpkg" not in docs.content
-
-
-def test_the_bulk_download_holds_every_resource_in_json_and_csv_with_a_readme(
-    api: APIClient, reference_data: None
-) -> None:
-    response = api.get("/api/v1/bulk/opengov-donnees.zip")
-
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
-    names = set(archive.namelist())
-    assert response["Content-Type"] == "application/zip"
-    assert {"README.md", "commitments.json", "commitments.csv", "forums.csv", "indicator-values.json"} <= names
-    readme = archive.read("README.md").decode()
-    assert "Licence Ouverte 2.0" in readme and "`ogp_id`" in readme
-    assert archive.read("commitments.csv").decode().count("\n") == 48  # a header and 47 rows
 
 
 # --- Writes: the permission matrix -----------------------------------------------------------------
