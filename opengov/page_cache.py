@@ -1,9 +1,10 @@
-"""Whole answers for anonymous readers, kept in the cache under the version of the data they show.
+"""Whole answers for anonymous readers, kept in the cache with the version of the data they show.
 
 Every public page and API answer is the same for every anonymous reader until the data changes. The first
-request renders it; the next ones get the stored bytes, without a query. What makes this correct is the key:
-it carries a *data version* that changes with every write to public data, so a recorded value is on the
-next request's page, from any process.
+request renders it; the next ones get the stored bytes, without a query. What makes this correct is the
+*data version* stored with each answer: it changes with every write to public data, and an answer is served
+only while its version is the current one, so a recorded value is on the next request's page, from any
+process. The version and the answer are read together, in one round trip to Redis.
 
 The version lives in the shared cache (Redis) and every commit that saved or deleted a public row gives it
 a new value (the signals below, and `data_changed()` where a service writes with `QuerySet.update`). With
@@ -13,7 +14,7 @@ which every process reads (one query).
 
 What is stored: a 200 answer to a GET from a reader without a session or a token, marked public by
 PublicCacheMiddleware (so without cookies, never-cache or private marks), not streamed, and under
-PAGE_CACHE_MAX_BYTES. The key also carries the code's version (a deployment renders afresh), today's
+PAGE_CACHE_MAX_BYTES. Its key carries the code's version (a deployment renders afresh), today's
 date (pages say "late" and "waiting for N days"), the host and scheme (answers hold absolute links) and,
 for the API, the Accept header (JSON or CSV).
 """
@@ -31,17 +32,20 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import set_response_etag
 
 from opengov.middleware import CODE_CHANGED_AT, last_data_change
 
 VERSION_KEY = "opengov:data-version"
 # The apps whose rows the public pages and the API show.
 PUBLIC_APPS = {"commitments", "indicators", "forums"}
-# Answers are found by version: an old version's are never asked for again, and leave after this long. Also
+# An answer of an old version is replaced by the next request for it, or leaves after this long. Also
 # the longest a stored answer can outlive its data if Redis was unreachable at the very moment a write told
 # it (the write itself succeeds; see data_changed).
 ENTRY_SECONDS = 10 * 60
 CACHE_HEADER = "X-Cache"
+# A stored answer: the data version it shows, its bytes, its headers.
+Entry = tuple[str, bytes, list[tuple[str, str]]]
 
 
 def _new_version() -> str:
@@ -49,7 +53,12 @@ def _new_version() -> str:
 
 
 def data_version() -> str:
-    version = cache.get(VERSION_KEY)
+    return _full_version(cache.get(VERSION_KEY))
+
+
+def _full_version(stored: str | None) -> str:
+    """The version answers are stored under, from the one read in the cache (None when it holds none)."""
+    version = stored
     if version is None:
         # Unknown (first request, or Redis emptied): a new one, which no stored answer carries.
         cache.add(VERSION_KEY, _new_version(), None)
@@ -85,9 +94,10 @@ def connect_signals() -> None:
         m2m_changed.connect(data_changed_on_commit, sender=model, dispatch_uid=f"page-cache-m2m-{model._meta.label}")
 
 
-def _key(request: HttpRequest, version: str) -> str:
+def _key(request: HttpRequest) -> str:
+    # Without the data version: an answer is stored with the version it shows, and served only while that
+    # version is current. The version and the answer are then read in one round trip to Redis.
     parts = [
-        version,
         str(CODE_CHANGED_AT.timestamp()),
         timezone.localdate().isoformat(),
         request.scheme,
@@ -115,13 +125,17 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not (settings.PAGE_CACHE_ENABLED and request.method in ("GET", "HEAD") and _anonymous(request)):
             return self.get_response(request)
-        key = _key(request, data_version())
-        stored = cache.get(key)
-        if stored is not None:
+        key = _key(request)
+        found = cache.get_many([VERSION_KEY, key])
+        # Read before rendering: an answer rendered while a write commits is stored under the version it
+        # started with, which that write has already replaced, so it is never served.
+        version = _full_version(found.get(VERSION_KEY))
+        stored = found.get(key)
+        if stored is not None and stored[0] == version:
             return self._rebuild(stored)
         response = self.get_response(request)
         if self._storable(response):
-            cache.set(key, self._freeze(response), ENTRY_SECONDS)
+            cache.set(key, self._freeze(version, response), ENTRY_SECONDS)
             response[CACHE_HEADER] = "miss"
         return response
 
@@ -136,12 +150,15 @@ class PageCacheMiddleware:
         )
 
     @staticmethod
-    def _freeze(response: HttpResponse) -> tuple[bytes, list[tuple[str, str]]]:
-        return response.content, list(response.items())
+    def _freeze(version: str, response: HttpResponse) -> Entry:
+        # The ETag ConditionalGetMiddleware would compute, computed once here rather than on every hit.
+        if not response.has_header("ETag"):
+            set_response_etag(response)
+        return version, response.content, list(response.items())
 
     @staticmethod
-    def _rebuild(stored: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
-        content, headers = stored
+    def _rebuild(stored: Entry) -> HttpResponse:
+        _, content, headers = stored
         response = HttpResponse(content)
         for name, value in headers:
             response[name] = value
