@@ -102,9 +102,16 @@ class HeadResponseMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.method == "HEAD" and not response.streaming:
-            # Content-Length still says what a GET would carry.
-            if not response.has_header("Content-Length"):
-                response["Content-Length"] = str(len(response.content))
-            response.content = b""
+        if request.method == "HEAD":
+            return without_body(response)
         return response
+
+
+def without_body(response: HttpResponse) -> HttpResponse:
+    """The answer to a HEAD: the GET's headers, without its body."""
+    if not response.streaming:
+        # Content-Length still says what a GET would carry.
+        if not response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        response.content = b""
+    return response

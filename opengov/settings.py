@@ -82,23 +82,24 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First of all: names the request (X-Request-ID, on every log line) and logs its final status and time.
     "opengov.logs.RequestLogMiddleware",
+    # Whole answers for anonymous readers, with the version of the data they show (opengov/page_cache.py):
+    # stored as they leave every middleware below, headers and all, so that a hit runs none of them.
+    "opengov.page_cache.PageCacheMiddleware",
     # A HEAD answer carries the headers a GET would, without the body.
     "opengov.middleware.HeadResponseMiddleware",
     # The Content-Security-Policy, on every response including static files and errors.
     "opengov.headers.ContentSecurityPolicyMiddleware",
     # X-Frame-Options for the browsers that ignore the policy's frame-ancestors; this high, the probes get it too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # HSTS, nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, and the redirect to HTTPS, before any answer
-    # is served from the page cache below.
+    # HSTS, nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, and the redirect to HTTPS (an answer over
+    # HTTP is never stored in the page cache: its key has the scheme, and a redirect is not stored).
     "django.middleware.security.SecurityMiddleware",
     # /healthz and /readyz, before the host check (a probe asks by the container's address).
     "opengov.health.HealthMiddleware",
     # Static files with hashed names and long lifetimes, from gunicorn itself (no separate web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Sees the final body, stored or not: adds the ETag and answers 304 to a matching conditional request.
+    # Sees the final body: adds the ETag (stored with the answer) and answers 304 to a matching request.
     "django.middleware.http.ConditionalGetMiddleware",
-    # Whole answers for anonymous readers, under the version of the data (opengov/page_cache.py).
-    "opengov.page_cache.PageCacheMiddleware",
     # Marks what everyone sees alike as public, with its Last-Modified; the page cache stores only those.
     "opengov.middleware.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -2,10 +2,13 @@
 the data they show has changed."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
@@ -14,6 +17,7 @@ from forums.models import ContributionState
 from forums.services import erase_contributor
 from indicators.services import record_value
 from opengov.page_cache import CACHE_HEADER, data_version
+from opengov.wsgi import application
 from tests.factories import ContributionFactory, IndicatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +56,53 @@ def test_a_second_reader_gets_the_stored_page_without_rendering_it(
     assert second["X-Request-ID"] != first["X-Request-ID"]
     assert "script-src 'self'" in second["Content-Security-Policy"]
     assert second["ETag"] == first["ETag"]
-    assert client.get(commitment.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_a_stored_answer_still_gets_its_304_with_the_security_headers(client: Client, commitment: Commitment) -> None:
+    first = client.get(commitment.get_absolute_url())
+    not_modified = client.get(commitment.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified[CACHE_HEADER] == "hit"
+    assert not_modified["ETag"] == first["ETag"]
+    # A hit skips the middleware that set them when the page was rendered; they were stored with it.
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert not_modified[name] == first[name], name
+    assert not_modified["X-Request-ID"] != first["X-Request-ID"]
+    assert "Content-Type" not in not_modified
+
+
+def test_a_head_request_gets_the_stored_headers_without_the_body_and_stores_nothing(
+    client: Client, commitment: Commitment
+) -> None:
+    url = commitment.get_absolute_url()
+    head_first = client.head(url)
+    page = client.get(url)
+    head_hit = client.head(url)
+
+    # The first HEAD lost its body on its way out: nothing was stored, so the GET after it renders the page.
+    assert head_first.content == b"" and CACHE_HEADER not in head_first
+    assert page[CACHE_HEADER] == "miss" and len(page.content) > 1000
+    assert head_hit[CACHE_HEADER] == "hit" and head_hit.content == b""
+    assert head_hit["Content-Length"] == str(len(page.content))
+    assert head_hit["ETag"] == page["ETag"]
+
+
+def test_an_unknown_host_is_left_to_the_host_check_and_the_probes(client: Client, reference_data: None) -> None:
+    assert client.get("/", HTTP_HOST="10.0.0.7").status_code == 400
+    assert client.get("/healthz", HTTP_HOST="10.0.0.7").status_code == 200
+
+
+def test_a_change_of_the_security_headers_renders_the_pages_again(
+    client: Client, commitment: Commitment, settings: object
+) -> None:
+    url = commitment.get_absolute_url()
+    client.get(url)
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+
+    page = client.get(url)
+
+    assert page[CACHE_HEADER] == "miss" and page["X-Frame-Options"] == "SAMEORIGIN"
 
 
 def test_a_recorded_value_is_on_the_next_page_and_in_the_next_api_answer(
@@ -151,3 +201,101 @@ def test_a_write_without_signals_still_changes_the_version_with_local_memory(
     history.objects.bulk_create([latest])
 
     assert data_version() != before
+
+
+def _wsgi(method: str, path: str, **environ: str) -> tuple[str, dict[str, str], bytes]:
+    """A request to the site's WSGI application, as gunicorn hands it: status, headers, body."""
+    request = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+        **environ,
+    }
+    answer: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
+        answer.update(status=status, headers=dict(headers))
+
+    # As Django's test client does: the handler would close the test's database connection, and its
+    # transaction with it, at the start and the end of the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(request, start_response)
+        body = b"".join(chunks)
+        if hasattr(chunks, "close"):
+            chunks.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return answer["status"], answer["headers"], body
+
+
+@pytest.fixture
+def redis_cache(settings: object) -> None:
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        pytest.skip("the shortcut is for a shared cache: with local memory the middleware answers (a query)")
+
+
+def test_a_stored_answer_goes_out_before_django_runs(
+    client: Client,
+    commitment: Commitment,
+    redis_cache: None,
+    django_assert_num_queries: object,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = commitment.get_absolute_url()
+    rendered = client.get(url)
+    caplog.clear()
+
+    with django_assert_num_queries(0), caplog.at_level("INFO", logger="opengov.request"):
+        status, headers, body = _wsgi("GET", url, HTTP_X_REQUEST_ID="proxy-id-1234")
+
+    assert status == "200 OK" and body == rendered.content
+    assert headers[CACHE_HEADER] == "hit"
+    # Every header the middleware set when the page was rendered, but the request's own id.
+    for name in ("Content-Type", "Content-Security-Policy", "X-Frame-Options", "ETag", "Last-Modified"):
+        assert headers[name] == rendered[name], name
+    assert headers["X-Request-ID"] == "proxy-id-1234"
+    [line] = [record for record in caplog.records if record.name == "opengov.request"]
+    assert (line.status, line.path, line.request_id) == (200, url, "proxy-id-1234")
+
+
+def test_the_shortcut_never_serves_an_answer_the_data_has_left_behind(
+    client: Client, commitment: Commitment, redis_cache: None, django_capture_on_commit_callbacks: object
+) -> None:
+    indicator = IndicatorFactory(commitment=commitment, name="Jeux de données ouverts", maximum_value=None)
+    client.get(indicator.get_absolute_url())
+    assert _wsgi("GET", indicator.get_absolute_url())[1][CACHE_HEADER] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_value(indicator=indicator, date=timezone.localdate(), value=Decimal(4321), by=None)
+
+    _, headers, body = _wsgi("GET", indicator.get_absolute_url())
+    assert headers[CACHE_HEADER] == "miss" and "4\xa0321" in body.decode()
+    assert _wsgi("GET", indicator.get_absolute_url())[1][CACHE_HEADER] == "hit"
+
+
+def test_what_the_shortcut_leaves_to_django(client: Client, commitment: Commitment, redis_cache: None) -> None:
+    url = commitment.get_absolute_url()
+    etag = client.get(url)["ETag"]
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    session = client.cookies["sessionid"].value
+
+    signed_in = _wsgi("GET", url, HTTP_COOKIE=f"sessionid={session}")
+    conditional = _wsgi("GET", url, HTTP_IF_NONE_MATCH=etag)
+    head = _wsgi("HEAD", url)
+    unknown_host = _wsgi("GET", url, HTTP_HOST="10.0.0.7")
+
+    assert CACHE_HEADER not in signed_in[1] and signed_in[0] == "200 OK"
+    assert conditional[0].startswith("304") and "Content-Security-Policy" in conditional[1]
+    assert head[0] == "200 OK" and head[2] == b"" and head[1][CACHE_HEADER] == "hit"
+    assert unknown_host[0].startswith("400")
