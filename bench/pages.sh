@@ -30,14 +30,15 @@ PAGES=(
 # Tools, the cleanup trap and production-like settings (WORK, SERVER_PID, cleanup, log).
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
+# shellcheck source=bench/http.sh
+source "$(dirname "$0")/http.sh"
 
 log "Building the database in $WORK (migrate, load_reference_data, collectstatic)..."
 .venv/bin/python manage.py migrate --noinput >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; exit 1; }
 .venv/bin/python manage.py load_reference_data >>"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; exit 1; }
 .venv/bin/python manage.py collectstatic --noinput >>"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; exit 1; }
 
-# A port nobody uses now, so that the benchmark never collides with a `make run` on 8000.
-PORT="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 BASE="http://$HOST:$PORT"
 
 # No control socket: gunicorn's default one lives in ~/.gunicorn and would be shared with any
@@ -46,14 +47,7 @@ BASE="http://$HOST:$PORT"
   --no-control-socket --log-level warning >"$WORK/gunicorn.log" 2>&1 &
 SERVER_PID=$!
 
-for _ in $(seq 100); do
-  curl -s -o /dev/null "$BASE/robots.txt" && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    log "gunicorn stopped at start-up:"; cat "$WORK/gunicorn.log" >&2; exit 1
-  fi
-  sleep 0.2
-done
-curl -s -o /dev/null "$BASE/robots.txt" || { log "gunicorn does not answer on $BASE"; exit 1; }
+wait_for_server "$BASE" "$WORK/gunicorn.log"
 
 # --- The machine -------------------------------------------------------------------------------
 
@@ -62,7 +56,7 @@ read -r py_version django_version gunicorn_version sqlite_version <<<"$versions"
 
 machine_header
 echo "- Python $py_version, Django $django_version, gunicorn $gunicorn_version (2 sync workers), SQLite $sqlite_version"
-echo "- $(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//'): -t$THREADS -c$CONNECTIONS -d$DURATION after a $WARMUP warm-up, keep-alive, from the same machine"
+echo "- $(wrk_version): -t$THREADS -c$CONNECTIONS -d$DURATION after a $WARMUP warm-up, keep-alive, from the same machine"
 # wrk and gunicorn share these CPUs with anything else running: a busy machine lowers every figure.
 echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -71,10 +65,6 @@ echo
 
 failures=()
 all_ok=true  # every page answered 200
-header() { # header NAME FILE: the value of a response header, or nothing
-  awk -v name="$1" '{ sub(/\r$/, "") }
-    tolower(substr($0, 1, length(name) + 1)) == tolower(name) ":" { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$2"
-}
 
 echo "## Checks (anonymous visitor, no cookie sent)"
 echo

@@ -1,6 +1,6 @@
--- wrk's end-of-run hook, used by bench/pages.sh: prints one machine-readable line, so that the
--- script does not have to parse wrk's human output (whose latency units change between us, ms
--- and s). Latencies are wrk's own histogram, in microseconds.
+-- wrk's end-of-run hook, used by bench/pages.sh, api.sh and throughput.sh (journey.lua loads it):
+-- prints one machine-readable line, so that the script does not have to parse wrk's human output
+-- (whose latency units change between us, ms and s). Latencies are wrk's own histogram, in microseconds.
 function done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout
