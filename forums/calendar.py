@@ -1,5 +1,8 @@
 """The forums as an iCalendar feed (RFC 5545) that calendar applications subscribe to.
 
+It holds the upcoming forums and the PAST_FORUMS latest past ones: what a subscribed calendar shows
+ahead and a little history, at the same cost however many forums the instance has held (issue 9).
+
 Written by hand rather than with a library: the feed needs a handful of properties, and RFC 5545's
 few traps (CRLF, folding at 75 octets, escaping TEXT values) are each a few lines.
 """
@@ -9,8 +12,9 @@ import re
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -22,6 +26,10 @@ from opengov.middleware import last_data_change
 LINE_OCTETS = 75
 # Forums are announced weeks ahead: subscribed calendars need not poll more than twice a day.
 REFRESH_INTERVAL = "PT12H"
+# Past forums in the feed, latest first: a count rather than a period, so that an instance whose forums
+# stopped years ago (the reference data's are from 2018-2019) still shows them, and one holding every
+# government's forums shows as many. Twenty is about three years of one government's bimonthly forums.
+PAST_FORUMS = 20
 # A timed event without an end lasts no time at all (RFC 5545, 3.6.1) and calendars draw it as a
 # sliver; when the end is unknown we show the usual length of a forum instead.
 DEFAULT_DURATION = datetime.timedelta(hours=2)
@@ -127,15 +135,27 @@ def _event(forum: Forum, request: HttpRequest, stamp: str) -> list[str]:
     return lines
 
 
+def calendar_forums(today: datetime.date) -> list[Forum]:
+    """The upcoming forums (today's included) and the PAST_FORUMS latest past ones, in date order."""
+    # The primary key breaks ties: the same data must give the same feed, or its ETag would change.
+    latest_past = Forum.objects.filter(date__lt=today).order_by("-date", "-start_time", "-pk")[:PAST_FORUMS]
+    return list(
+        Forum.objects.filter(Q(date__gte=today) | Q(pk__in=latest_past.values("pk")))
+        .order_by("date", "start_time", "pk")
+        .prefetch_related(Prefetch("commitments", queryset=Commitment.objects.select_related("plan")))
+    )
+
+
 @require_safe
 def forum_calendar(request: HttpRequest) -> HttpResponse:
-    forums = Forum.objects.order_by("date", "start_time", "pk").prefetch_related(
-        Prefetch("commitments", queryset=Commitment.objects.select_related("plan"))
-    )
+    forums = calendar_forums(timezone.localdate())
     # The last change to the data rather than now: the same data gives the same bytes, so that a
     # subscribed calendar polling the feed gets a 304 from the ETag until something changes.
     stamp = _utc(last_data_change())
     name = escape_text(_("Open d'État forums"))
+    description = escape_text(
+        _("The upcoming Open d'État forums and the %(count)s latest past ones.") % {"count": PAST_FORUMS}
+    )
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -144,6 +164,9 @@ def forum_calendar(request: HttpRequest) -> HttpResponse:
         "METHOD:PUBLISH",
         f"NAME:{name}",
         f"X-WR-CALNAME:{name}",
+        # RFC 7986's DESCRIPTION, and the older name some clients read, so that subscribers know what it holds.
+        f"DESCRIPTION:{description}",
+        f"X-WR-CALDESC:{description}",
         f"X-WR-TIMEZONE:{settings.TIME_ZONE}",
         f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH_INTERVAL}",
         f"X-PUBLISHED-TTL:{REFRESH_INTERVAL}",

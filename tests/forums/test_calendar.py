@@ -8,6 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from commitments.scale_data import Sizes, generate_scale_data
+from forums.calendar import PAST_FORUMS
 from forums.models import Forum
 from tests.factories import ActionPlanFactory, CommitmentFactory, ForumFactory
 
@@ -253,3 +255,55 @@ def test_html_in_a_title_comes_out_as_plain_text(client: Client) -> None:
 
     assert unescape(event["SUMMARY"]) == str(forum)
     assert "<b>Données</b> & <script>" in event["SUMMARY"]
+
+
+def test_the_feed_holds_the_upcoming_forums_and_the_latest_past_ones(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("forums.calendar.PAST_FORUMS", 2)
+    today = timezone.localdate()
+
+    def held(days: int) -> Forum:
+        return ForumFactory(date=today + datetime.timedelta(days=days))
+
+    held(-400)
+    held(-30)
+    # Held the same day as the one before: the one created later counts as the later, so that the feed is the
+    # same from one request to the next.
+    tied = held(-30)
+    yesterday, same_day, next_one = held(-1), held(0), held(90)
+
+    found = events(client.get(calendar_url()).content)
+
+    assert [event["UID"] for event in found] == [
+        f"forum-{forum.pk}@testserver" for forum in [tied, yesterday, same_day, next_one]
+    ]
+
+
+def test_the_feed_says_what_it_holds(client: Client) -> None:
+    properties = dict(unfold(client.get(calendar_url("en")).content))
+
+    expected = f"The upcoming Open d'État forums and the {PAST_FORUMS} latest past ones."
+    assert unescape(properties["DESCRIPTION"]) == expected
+    assert unescape(properties["X-WR-CALDESC"]) == expected
+
+
+def test_the_feed_costs_the_same_with_four_times_the_forums(client: Client) -> None:
+    small = Sizes(
+        owners=1, administrations=4, plans=2, commitments=12, indicators=1, values=1, forums=40, contributions=1
+    )
+
+    def feed() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(calendar_url())
+        upcoming = Forum.objects.filter(date__gte=timezone.localdate()).count()
+        assert len(events(response.content)) == upcoming + PAST_FORUMS
+        return len(queries)
+
+    generate_scale_data(sizes=small, seed=1, replace=False, today=timezone.localdate())
+    queries = feed()
+    generate_scale_data(sizes=small.scaled(4), seed=1, replace=True, today=timezone.localdate())
+
+    assert feed() == queries
+    # Forums are spread over fourteen years and the next sixty days: most past ones are left out.
+    assert Forum.objects.filter(date__lt=timezone.localdate()).count() > 4 * PAST_FORUMS
