@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -147,6 +148,8 @@ class Administration(models.Model):
         verbose_name = _("administration")
         verbose_name_plural = _("administrations")
         ordering = ["name"]
+        # A page of a list by name reads the start of this index, not a sort of every administration (issue 9).
+        indexes = [models.Index(fields=["name", "id"], name="administration_name")]
         constraints = [
             choices_check(
                 "kind",
@@ -163,15 +166,23 @@ class Administration(models.Model):
         return reverse("commitments:administration", args=[self.slug])
 
 
+def commitment_statistics(owner: str) -> dict[str, models.Expression]:
+    """progress_average (the rule of progress.average_progress) and commitment_count of the commitments whose
+    `owner` (plan or axis) is the outer row, each a subquery: a page of plans reads only its own commitments,
+    where a join and GROUP BY read every commitment of every plan (issue 9)."""
+    from commitments.progress import average_progress_aggregate  # progress.py imports this module
+
+    commitments = Commitment.objects.filter(**{owner: OuterRef("pk")}).order_by().values(owner)
+    return {
+        "progress_average": Subquery(commitments.annotate(value=average_progress_aggregate()).values("value")),
+        "commitment_count": Coalesce(Subquery(commitments.annotate(value=models.Count("pk")).values("value")), 0),
+    }
+
+
 class ActionPlanQuerySet(models.QuerySet):
     def with_progress(self) -> "ActionPlanQuerySet":
         """Annotate progress_average (the rule of progress.average_progress) and commitment_count."""
-        from commitments.progress import average_progress_aggregate  # progress.py imports this module
-
-        return self.annotate(
-            progress_average=average_progress_aggregate("commitments__"),
-            commitment_count=models.Count("commitments"),
-        )
+        return self.annotate(**commitment_statistics("plan"))
 
 
 class ActionPlan(models.Model):
@@ -219,6 +230,9 @@ class ActionPlan(models.Model):
         verbose_name = _("action plan")
         verbose_name_plural = _("action plans")
         ordering = ["-start_year", "slug"]
+        # Lists of commitments and indicators are in this order too: with it, a page of them is read from the
+        # start of each index in turn rather than sorted out of every match (issue 9).
+        indexes = [models.Index(fields=["-start_year", "slug"], name="actionplan_latest_first")]
         constraints = [
             choices_check("status", ActionPlanStatus, "actionplan_status_valid", _("This plan status does not exist.")),
             models.CheckConstraint(
@@ -256,12 +270,7 @@ class ActionPlan(models.Model):
 class AxisQuerySet(models.QuerySet):
     def with_progress(self) -> "AxisQuerySet":
         """Annotate progress_average (the rule of progress.average_progress) and commitment_count."""
-        from commitments.progress import average_progress_aggregate  # progress.py imports this module
-
-        return self.annotate(
-            progress_average=average_progress_aggregate("commitments__"),
-            commitment_count=models.Count("commitments"),
-        )
+        return self.annotate(**commitment_statistics("axis"))
 
 
 class Axis(models.Model):
@@ -312,8 +321,12 @@ class CommitmentQuerySet(models.QuerySet):
         return self.filter(Exists(carriers))
 
     def matching(self, text: str) -> "CommitmentQuerySet":
-        """Commitments whose title, English title, summary, description or OGP id hold every word."""
-        return self.filter(words_match(["title", "title_en", "summary", "description", "ogp_id"], text))
+        """Commitments whose title, English title, summary, description or OGP id hold every word (ten at most),
+        ignoring case."""
+        match = Q()
+        for word in text.split()[:10]:
+            match &= Q(search_text__contains=Upper(Value(word)))
+        return self.filter(match)
 
     def late(self, today: datetime.date) -> "CommitmentQuerySet":
         """Commitments with at least one milestone past its due date and not done."""
@@ -421,9 +434,32 @@ class Commitment(models.Model):
     administrations = models.ManyToManyField(
         Administration, through="Carrier", related_name="commitments", verbose_name=_("carrying administrations")
     )
+    # What matching() reads: the searched texts, upper-cased by the database when they change rather than at each
+    # search (upper-casing every description took most of a search's time, issue 9). A space apart: no searched
+    # word holds one, so none matches across two texts. On PostgreSQL a trigram index serves it (migration 0005).
+    search_text = models.GeneratedField(
+        expression=Upper(
+            Concat(
+                "title",
+                Value(" "),
+                "title_en",
+                Value(" "),
+                "summary",
+                Value(" "),
+                "description",
+                Value(" "),
+                "ogp_id",
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     objects = CommitmentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["progress", "progress_rule"], bases=[HistoryAdministration])
+    history = HistoricalRecords(
+        excluded_fields=["progress", "progress_rule", "search_text"], bases=[HistoryAdministration]
+    )
 
     class Meta:
         verbose_name = _("commitment")
@@ -572,6 +608,13 @@ class Milestone(models.Model):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         ordering = ["commitment", "position", "due_date", "pk"]
+        # Lateness (MilestoneQuerySet.late, the is_late of every list of commitments) reads the milestones not
+        # done: this index holds them alone, and not the done ones that pile up.
+        indexes = [
+            models.Index(
+                fields=["commitment", "due_date"], condition=Q(completed_on__isnull=True), name="milestone_open"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(weight__gte=1),

@@ -215,7 +215,7 @@ def _convert(row: tuple, converters: list[tuple[int, Callable[[object], object]]
 
 def _write_dicts(model: type[models.Model], rows: list[dict], report: Callable[[Step], None]) -> int:
     """Insert rows given as {attribute name: value}; columns left out take the field's default."""
-    fields = model._meta.concrete_fields
+    fields = [f for f in model._meta.concrete_fields if not f.generated]  # the database computes the others
     defaults = {f.attname: f.get_default() for f in fields}
     columns = [f.attname for f in fields]
     return _write(model, columns, (tuple(row.get(c, defaults[c]) for c in columns) for row in rows), report)

@@ -3,12 +3,13 @@
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.functional import cached_property
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,26 @@ from indicators.models import Indicator
 PAGE_SIZE = 30
 # Plans on a page of the home page: cards, two a row.
 PLANS_PER_PAGE = 12
+# The search counts the commitments it finds up to this many: counting every match of a word found in most of
+# 10,000 commitments read them all at each search (issue 9). Past it, the page asks for more words.
+SEARCH_COUNT_LIMIT = 1000
+
+
+class LimitedPaginator(Paginator):
+    """Counts at most `limit` objects and one more, which says that there are more (`is_limited`)."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, limit: int) -> None:
+        super().__init__(object_list, per_page)
+        self.limit = limit
+
+    @cached_property
+    def count(self) -> int:
+        # Unordered: the database stops at the limit wherever the matches are, instead of sorting them all first.
+        return self.object_list.order_by()[: self.limit + 1].count()
+
+    @property
+    def is_limited(self) -> bool:
+        return self.count > self.limit
 
 
 def crumbs(*links: tuple[str, str]) -> list[tuple[str, str]]:
@@ -181,7 +202,7 @@ def search(request: HttpRequest) -> HttpResponse:
     if query:
         plans = ActionPlan.objects.filter(words_match(["title", "title_en", "slug"], query))[:20]
         matching = Commitment.objects.matching(query).with_related()
-        commitments = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
+        commitments = LimitedPaginator(matching, PAGE_SIZE, SEARCH_COUNT_LIMIT).get_page(request.GET.get("page"))
         indicators = (
             Indicator.objects.public()
             .filter(words_match(["name", "description"], query))

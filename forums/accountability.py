@@ -6,12 +6,14 @@ published; the time to answer runs from publication, when the administrations ar
 answer. A question on a commitment counts for every administration that carries it, lead or support.
 """
 
-import statistics
-from collections import defaultdict
-from dataclasses import dataclass, field
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from commitments.models import Carrier
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
 from forums.models import Contribution
 
 SECONDS_PER_DAY = 86400
@@ -21,8 +23,7 @@ SECONDS_PER_DAY = 86400
 class Figures:
     received: int = 0
     answered: int = 0
-    # Days from publication to answer, one per answered question.
-    delays: list[float] = field(default_factory=list, repr=False)
+    median_delay: datetime.timedelta | None = None
 
     @property
     def share_percent(self) -> int | None:
@@ -31,50 +32,48 @@ class Figures:
     @property
     def median_days(self) -> Decimal | None:
         """In days, to a tenth: a Decimal, which the pages write without a trailing ",0"."""
-        if not self.delays:
+        if self.median_delay is None:
             return None
-        return Decimal(str(statistics.median(self.delays))).quantize(Decimal("0.1"))
-
-    def count(self, delay_days: float | None) -> None:
-        self.received += 1
-        if delay_days is not None:
-            self.answered += 1
-            self.delays.append(delay_days)
+        days = self.median_delay.total_seconds() / SECONDS_PER_DAY
+        return Decimal(str(days)).quantize(Decimal("0.1"))
 
 
-def _questions(commitment_filter: dict) -> list[tuple[int, int, float | None]]:
-    """(commitment, plan, days to answer or None) of each published question on a commitment."""
-    rows = (
-        Contribution.objects.published()
-        .questions()
-        .filter(commitment__isnull=False, **commitment_filter)
-        .values_list("commitment_id", "commitment__plan_id", "published_at", "answer__answered_at")
+def _figures(questions: QuerySet, key: str) -> dict[int, Figures]:
+    """Figures of each value of `key` among these questions, in one query whatever their number.
+
+    The database ranks each group's answers by delay and returns only the middle one or two (the median is
+    their mean), or the first row of a group without any answer: at most two rows per group."""
+    group = [F(key)]
+    ranked = (
+        questions.annotate(
+            delay=ExpressionWrapper(F("answer__answered_at") - F("published_at"), output_field=DurationField()),
+            received=Window(Count("pk"), partition_by=group),
+            answered=Window(Count("answer"), partition_by=group),
+            position=Window(RowNumber(), partition_by=group, order_by=F("delay").asc(nulls_last=True)),
+        )
+        .filter(Q(position=(F("answered") + 1) / 2) | Q(position=(F("answered") + 2) / 2))
+        .order_by()
+        .values_list(key, "received", "answered", "delay")
     )
-    return [
-        (commitment_id, plan_id, (answered - published).total_seconds() / SECONDS_PER_DAY if answered else None)
-        for commitment_id, plan_id, published, answered in rows
-    ]
+    figures: dict[int, Figures] = {}
+    middles: dict[int, list[datetime.timedelta]] = {}
+    for group_id, received, answered, delay in ranked:
+        figures[group_id] = Figures(received=received, answered=answered)
+        if delay is not None:
+            middles.setdefault(group_id, []).append(delay)
+    for group_id, delays in middles.items():
+        figures[group_id].median_delay = sum(delays, datetime.timedelta()) / len(delays)
+    return figures
 
 
-def by_administration(administration_ids: list[int] | None = None) -> dict[int, Figures]:
-    """Figures of each administration that has received a question (or of the ones named)."""
-    carriers = Carrier.objects.all()
-    if administration_ids is not None:
-        carriers = carriers.filter(administration_id__in=administration_ids)
-    carrying: dict[int, list[int]] = defaultdict(list)
-    for commitment_id, administration_id in carriers.values_list("commitment_id", "administration_id"):
-        carrying[commitment_id].append(administration_id)
-    lookup = {} if administration_ids is None else {"commitment__in": carriers.values("commitment_id")}
-    figures: dict[int, Figures] = defaultdict(Figures)
-    for commitment_id, _plan_id, delay in _questions(lookup):
-        for administration_id in carrying[commitment_id]:
-            figures[administration_id].count(delay)
-    return dict(figures)
+def by_administration(administration_ids: Iterable[int]) -> dict[int, Figures]:
+    """Figures of each administration named that has received a question."""
+    questions = Contribution.objects.published().questions()
+    questions = questions.filter(commitment__carriers__administration_id__in=list(administration_ids))
+    return _figures(questions, "commitment__carriers__administration_id")
 
 
-def by_plan(plan_ids: list[int] | None = None) -> dict[int, Figures]:
-    figures: dict[int, Figures] = defaultdict(Figures)
-    lookup = {} if plan_ids is None else {"commitment__plan_id__in": plan_ids}
-    for _commitment_id, plan_id, delay in _questions(lookup):
-        figures[plan_id].count(delay)
-    return dict(figures)
+def by_plan(plan_ids: Iterable[int]) -> dict[int, Figures]:
+    """Figures of each plan named that has received a question."""
+    questions = Contribution.objects.published().questions().filter(commitment__plan_id__in=list(plan_ids))
+    return _figures(questions, "commitment__plan_id")

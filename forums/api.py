@@ -50,8 +50,10 @@ class ForumFilter(filters.FilterSet):
         fields = ["date", "commitment", "updated_since"]
 
     def filter_commitment(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        lookup = commitment_key_filter(value, "commitments__")
-        return queryset.none() if lookup is None else queryset.filter(lookup).distinct()
+        lookup = commitment_key_filter(value)
+        if lookup is None:
+            return queryset.none()
+        return queryset.filter(Exists(Commitment.objects.filter(lookup, forums=OuterRef("pk"))))
 
 
 @extend_schema_view(
@@ -67,9 +69,9 @@ class ForumViewSet(PublicViewSet):
     ordering = ["-date"]
 
     def get_queryset(self) -> QuerySet:
-        return Forum.objects.prefetch_related(
-            Prefetch("commitments", queryset=Commitment.objects.select_related("plan"))
-        )
+        # A commitment's key is all that is shown of it: not its texts, the bulk of its row.
+        keys = Commitment.objects.select_related("plan").only("number", "plan__slug")
+        return Forum.objects.prefetch_related(Prefetch("commitments", queryset=keys))
 
 
 class AnswerSerializer(serializers.ModelSerializer):

@@ -224,7 +224,17 @@ class Contribution(models.Model):
         verbose_name = _("contribution")
         verbose_name_plural = _("contributions")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "-created_at"], name="contribution_state_created")]
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="contribution_state_created"),
+            # The API's list, latest published first: a page is the start of this index, not a sort of them all.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=Q(state=ContributionState.PUBLISHED),
+                name="contribution_published_latest",
+            ),
+            # The latest erasure, which every answer reads for its Last-Modified (opengov.middleware): few rows.
+            models.Index(fields=["erased_at"], condition=Q(erased_at__isnull=False), name="contribution_erased"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(commitment__isnull=False) | Q(forum__isnull=False),

@@ -1,10 +1,11 @@
 """The citizens' side of the dialogue: forums, contributions and how the administrations answer."""
 
 import math
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.security import client_address
 from accounts.security import logger as security_log
-from commitments.models import ActionPlan, Administration, Commitment
+from commitments.models import ActionPlan, Administration, Carrier, Commitment
 from commitments.views import PAGE_SIZE, crumbs
 from commitments.workspace import refusal_to_form
 from forums import accountability, services, throttle
@@ -162,13 +163,51 @@ def thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "forums/thanks.html", {"back": back, "breadcrumbs": crumbs((_("Thank you"), ""))})
 
 
+@dataclass
+class Slice:
+    """A page of a list that is never counted: counting the administrations or plans that received a question
+    would read every question (issue 9), so the page only knows whether another one follows."""
+
+    rows: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _slice(queryset: QuerySet, number: str) -> Slice:
+    try:
+        page = max(int(number), 1)
+    except ValueError:
+        page = 1
+    rows = list(queryset[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    return Slice(rows=rows[:PAGE_SIZE], number=page, has_next=len(rows) > PAGE_SIZE)
+
+
 def questions(request: HttpRequest) -> HttpResponse:
-    """Every published question, with the figures that say how the administrations answer."""
-    by_administration = accountability.by_administration()
-    administrations = Administration.objects.filter(pk__in=list(by_administration)).order_by("name")
-    by_plan = accountability.by_plan()
-    plans = ActionPlan.objects.filter(pk__in=list(by_plan)).order_by("-start_year")
-    listed = Contribution.objects.published().questions().for_display().order_by("-published_at")
+    """Every published question, with the figures that say how the administrations answer.
+
+    The figures come a page of administrations and a page of plans at a time: an instance holding every OGP
+    member's plans has some 1,500 administrations and 600 plans that received a question."""
+    asked = Contribution.objects.published().questions()
+    carriers_asked = Carrier.objects.filter(administration=OuterRef("pk")).filter(
+        Exists(asked.filter(commitment=OuterRef("commitment_id")))
+    )
+    administrations = _slice(
+        Administration.objects.filter(Exists(carriers_asked)).order_by("name", "pk"),
+        request.GET.get("page_administrations", ""),
+    )
+    by_administration = accountability.by_administration(a.pk for a in administrations.rows)
+    plans = _slice(
+        ActionPlan.objects.filter(Exists(asked.filter(commitment__plan=OuterRef("pk")))).order_by(
+            "-start_year", "slug"
+        ),
+        request.GET.get("page_plans", ""),
+    )
+    by_plan = accountability.by_plan(p.pk for p in plans.rows)
+    listed = asked.for_display().order_by("-published_at")
     state = request.GET.get("etat", "")
     if state == "repondues":
         listed = listed.answered()
@@ -181,8 +220,13 @@ def questions(request: HttpRequest) -> HttpResponse:
             raise Http404(_("No administration has this identifier."))
         listed = listed.addressed_to(administration.pk)
     context = {
-        "administration_rows": [(a, by_administration[a.pk]) for a in administrations],
-        "plan_rows": [(p, by_plan[p.pk]) for p in plans],
+        "administrations": administrations,
+        # A question unpublished between the two queries leaves its administration without figures: zero.
+        "administration_rows": [
+            (a, by_administration.get(a.pk, accountability.Figures())) for a in administrations.rows
+        ],
+        "plans": plans,
+        "plan_rows": [(p, by_plan.get(p.pk, accountability.Figures())) for p in plans.rows],
         "page": Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page")),
         "state": state,
         "administration": administration,

@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -9,7 +9,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from commitments.models import Carrier
 from commitments.permissions import can_edit_commitment
+from commitments.serializers import commitment_key_filter
 from indicators import services
 from indicators.models import Indicator, IndicatorValue, IndicatorValueOrigin
 from indicators.serializers import (
@@ -19,14 +21,13 @@ from indicators.serializers import (
     NewValueSerializer,
 )
 from opengov.api import MomentFilter, PublicViewSet, updated_since_filter
+from opengov.api_output import CursorPagination
 
 
 class IndicatorFilter(filters.FilterSet):
     plan = filters.CharFilter(field_name="commitment__plan__slug", help_text=_("Slug of the plan."))
     administration = filters.CharFilter(
-        field_name="commitment__carriers__administration__slug",
-        distinct=True,
-        help_text=_("Slug of an administration carrying the commitment."),
+        method="filter_administration", help_text=_("Slug of an administration carrying the commitment.")
     )
     updated_since = updated_since_filter()
 
@@ -34,10 +35,16 @@ class IndicatorFilter(filters.FilterSet):
         model = Indicator
         fields = ["plan", "administration", "updated_since"]
 
+    def filter_administration(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # EXISTS rather than a join made DISTINCT, which would sort every match to drop the duplicates.
+        carriers = Carrier.objects.filter(commitment=OuterRef("commitment"), administration__slug=value)
+        return queryset.filter(Exists(carriers))
+
 
 class ValueFilter(filters.FilterSet):
     indicator = filters.NumberFilter(help_text=_("Identifier of the indicator."))
-    plan = filters.CharFilter(field_name="indicator__commitment__plan__slug", help_text=_("Slug of the plan."))
+    commitment = filters.CharFilter(method="filter_commitment", help_text=_("Key of the commitment."))
+    plan = filters.CharFilter(method="filter_plan", help_text=_("Slug of the plan."))
     date = filters.DateFromToRangeFilter(help_text=_("Values dated between date_after and date_before (inclusive)."))
     updated_since = MomentFilter(
         field_name="recorded_at", lookup_expr="gte", help_text=_("Values recorded at or after this moment (ISO 8601).")
@@ -45,7 +52,18 @@ class ValueFilter(filters.FilterSet):
 
     class Meta:
         model = IndicatorValue
-        fields = ["indicator", "plan", "date", "updated_since"]
+        fields = ["indicator", "commitment", "plan", "date", "updated_since"]
+
+    # Through the plan's or the commitment's indicators, a subquery, rather than joins: PostgreSQL would walk every
+    # indicator in the cursor's order to find those of a plan at the end of the list (47 ms at the OGP scale).
+    def filter_commitment(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        lookup = commitment_key_filter(value, "commitment__")
+        if lookup is None:
+            return queryset.none()
+        return queryset.filter(indicator__in=Indicator.objects.filter(lookup).order_by())
+
+    def filter_plan(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(indicator__in=Indicator.objects.filter(commitment__plan__slug=value).order_by())
 
 
 def _public_indicator(pk: str) -> Indicator:
@@ -106,7 +124,13 @@ class IndicatorViewSet(PublicViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("List the indicator values"), description=_("Values of every public indicator.")),
+    list=extend_schema(
+        summary=_("List the indicator values"),
+        description=_(
+            "Values of every public indicator, by indicator then date. Millions of them: the pages follow a "
+            "cursor (next and previous give the addresses) and give no count."
+        ),
+    ),
     retrieve=extend_schema(summary=_("One value"), description=_("A value, by its identifier.")),
 )
 class IndicatorValueViewSet(PublicViewSet):
@@ -114,11 +138,16 @@ class IndicatorValueViewSet(PublicViewSet):
 
     serializer_class = IndicatorValueSerializer
     filterset_class = ValueFilter
-    ordering_fields = ["date", "recorded_at"]
+    filter_backends = [filters.DjangoFilterBackend]  # no ordering parameter: the cursor's order is fixed
+    pagination_class = CursorPagination
+    # The cursor's key: unique, and the index of the one-value-a-date constraint holds it in this order.
     ordering = ["indicator_id", "date"]
 
     def get_queryset(self) -> QuerySet:
-        return IndicatorValue.objects.filter(indicator__is_public=True)
+        # Whether the indicator is public is read for each value rather than joined: from a page deep in the
+        # list, PostgreSQL would otherwise merge the indicators from the first one in order to reach it.
+        is_public = Indicator.objects.filter(pk=OuterRef("indicator_id")).order_by().values("is_public")
+        return IndicatorValue.objects.filter(Subquery(is_public, output_field=BooleanField()))
 
     @extend_schema(
         summary=_("Correct a value"),

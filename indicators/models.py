@@ -183,6 +183,8 @@ class Indicator(models.Model):
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
         ordering = ["commitment", "name"]
+        # The API's list of public indicators and its count read this index alone, in the list's order.
+        indexes = [models.Index(fields=["id"], condition=Q(is_public=True), name="indicator_public")]
         constraints = [
             choices_check(
                 "direction", IndicatorDirection, "indicator_direction_valid", _("An indicator increases or decreases.")
@@ -293,6 +295,12 @@ class IndicatorValue(models.Model):
         verbose_name = _("indicator value")
         verbose_name_plural = _("indicator values")
         ordering = ["indicator", "-date"]
+        # The API's filters of its list of values: a date range, and updated_since (what was recorded since then).
+        # The list's order, (indicator, date), has the index of the unique constraint below.
+        indexes = [
+            models.Index(fields=["date"], name="indicatorvalue_date"),
+            models.Index(fields=["recorded_at"], name="indicatorvalue_recorded_at"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["indicator", "date"],

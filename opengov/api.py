@@ -146,8 +146,14 @@ PAGE_FIELDS = {
     "previous": gettext_lazy("Address of the previous page; null on the first."),
     "results": gettext_lazy("The objects of this page."),
 }
+PAGE_LINKS = gettext_lazy(
+    'Addresses of the next and previous pages (RFC 8288: rel="next", rel="prev"), in JSON as in CSV.'
+)
 PARAMETERS = {
-    "format": gettext_lazy("json (the default) or csv: one row per object, every row at once."),
+    "format": gettext_lazy(
+        "json (the default) or csv: one row per object, a page at a time as in JSON; the Link header gives the "
+        "next page. Everything at once: /api/v1/bulk/opengov-donnees.zip."
+    ),
     "id": gettext_lazy("Identifier of the object."),
     "slug": gettext_lazy("Slug of the object, as in its address on the site."),
 }
@@ -164,6 +170,7 @@ def document_errors(result: dict, generator: object, request: object, public: bo
     reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
+            _document_page_headers(operation.get("responses", {}).get("200", {}), schemas)
             for parameter in operation.get("parameters", []):
                 if parameter["name"] in PARAMETERS:
                     parameter.setdefault("description", str(PARAMETERS[parameter["name"]]))
@@ -171,6 +178,17 @@ def document_errors(result: dict, generator: object, request: object, public: bo
             for status_code, description in errors.items():
                 operation["responses"].setdefault(status_code, {"description": str(description), "content": reference})
     return result
+
+
+def _document_page_headers(response: dict, schemas: dict) -> None:
+    """A list's headers: the Link to the next and previous pages, and the count where the list has one."""
+    reference = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+    if "/Paginated" not in reference:
+        return
+    headers = response.setdefault("headers", {})
+    headers["Link"] = {"description": str(PAGE_LINKS), "schema": {"type": "string"}}
+    if "count" in schemas[reference.rpartition("/")[2]].get("properties", {}):
+        headers["X-Total-Count"] = {"description": str(PAGE_FIELDS["count"]), "schema": {"type": "integer"}}
 
 
 # --- Filters shared by the resources ---------------------------------------------------------------
@@ -246,14 +264,13 @@ class PublicViewSet(viewsets.GenericViewSet):
         return self._conditional(request, lambda: Response(self.get_serializer(self.get_object()).data))
 
     def _list(self, request: Request) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
+        # CSV is paginated as JSON is, with the same parameters: every row at once would cost in one request
+        # what the whole list costs (seconds at the scale of every OGP member). The bulk archive has it all.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         if request.accepted_renderer.format == "csv":
-            # A spreadsheet wants every row at once, not a page of them.
-            response = Response(self.get_serializer(queryset, many=True).data)
             response["Content-Disposition"] = f'attachment; filename="opengov-{self.basename}.csv"'
-            return response
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return response
 
 
 class APIRootView(routers.APIRootView):

@@ -4,27 +4,205 @@ Kept apart from opengov/api.py because the REST framework settings name these cl
 they must import without the rest of the framework.
 """
 
+import base64
+import binascii
 import csv
 import io
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
-from rest_framework import pagination, renderers
+from rest_framework import exceptions, pagination, renderers
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+if TYPE_CHECKING:  # rest_framework.views reads the settings that name this module's classes
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+PAGE_SIZE_DESCRIPTION = gettext_lazy("Number of results per page (at most %(max)s).") % {
+    "max": settings.API_MAX_PAGE_SIZE
+}
+
+CURSOR_DESCRIPTION = gettext_lazy("Where the page starts: copy it from the next or previous address, never build it.")
+
+
+def with_links(response: Response, *, next_url: str | None, previous_url: str | None) -> Response:
+    """The addresses of the next and previous pages in a Link header (RFC 8288): a CSV answer has no body to
+    carry them, and a JSON one gets them too, so that one client reads both alike."""
+    links = [f'<{url}>; rel="{rel}"' for rel, url in (("next", next_url), ("prev", previous_url)) if url]
+    if links:
+        response["Link"] = ", ".join(links)
+    return response
+
+
+class KeysFirstPaginator(Paginator):
+    """Finds a page's rows by their keys alone, then reads those rows in full.
+
+    The rows before a deep page (its OFFSET) are then skipped in an index, rather than joined and annotated one
+    by one: the last page of the indicators, each with its latest value, took 1.6 s at the OGP scale."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom == 0 or not isinstance(self.object_list, QuerySet) or self.object_list.query.distinct:
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = self.object_list.prefetch_related(None).values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=keys), number, self)
+
+
 class Pagination(pagination.PageNumberPagination):
+    """Numbered pages with the exact count: for the lists whose length is bounded by what people write."""
+
+    django_paginator_class = KeysFirstPaginator
     page_size = settings.API_PAGE_SIZE
     max_page_size = settings.API_MAX_PAGE_SIZE
     page_size_query_param = "page_size"
-    page_size_query_description = gettext_lazy("Number of results per page (at most %(max)s).") % {
-        "max": settings.API_MAX_PAGE_SIZE
-    }
+    page_size_query_description = PAGE_SIZE_DESCRIPTION
+
+    def paginate_queryset(self, queryset: QuerySet, request: "Request", view: "APIView | None" = None) -> list | None:
+        # An order that ties (a client's ordering=answered_at, where most are not answered) would let a row
+        # appear on two pages and another on none: the key breaks the ties.
+        ordering = queryset.query.order_by if isinstance(queryset, QuerySet) else ()
+        if ordering and not {"pk", "-pk", "id", "-id"} & set(ordering):
+            queryset = queryset.order_by(*ordering, "pk")
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        response["X-Total-Count"] = str(self.page.paginator.count)
+        return with_links(response, next_url=self.get_next_link(), previous_url=self.get_previous_link())
+
+
+class CursorPagination(pagination.BasePagination):
+    """Pages that continue after the last row seen, for a list of millions of rows (the indicator values).
+
+    The view's `ordering` is a unique key, every field ascending, with an index in that order: each page is one
+    range of that index from the cursor, as cheap deep in the list as on its first page. There is no count
+    (it would read every row) nor page number (an offset reads every row it skips). Unlike DRF's
+    CursorPagination, which places the cursor by the first field alone and counts rows past it, the cursor
+    holds the whole key.
+    """
+
+    page_size = settings.API_PAGE_SIZE
+    max_page_size = settings.API_MAX_PAGE_SIZE
+    page_size_query_param = "page_size"
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset: QuerySet, request: "Request", view: "APIView | None" = None) -> list:
+        self.base_url = request.build_absolute_uri()
+        self.page_size = self.get_page_size(request)
+        self.key = tuple(view.ordering)
+        position, backwards = self.decode_cursor(request, queryset.model)
+        if position is not None:
+            queryset = queryset.filter(beyond(self.key, position, backwards=backwards))
+        ordering = [f"-{name}" for name in self.key] if backwards else self.key
+        rows = list(queryset.order_by(*ordering)[: self.page_size + 1])
+        more = len(rows) > self.page_size
+        self.page = rows[: self.page_size]
+        if backwards:
+            self.page.reverse()
+        # A cursor points between two rows: there is something on its other side, where the client came from.
+        self.has_next = position is not None if backwards else more
+        self.has_previous = more if backwards else position is not None
+        return self.page
+
+    def get_page_size(self, request: "Request") -> int:
+        """As PageNumberPagination reads it: at most the maximum, the default for anything but a positive number."""
+        try:
+            size = int(request.query_params[self.page_size_query_param])
+        except (KeyError, ValueError):
+            return self.page_size
+        return min(size, self.max_page_size) if size > 0 else self.page_size
+
+    def _position(self, row: Any) -> list:
+        return [getattr(row, name) for name in self.key]
+
+    def encode_cursor(self, position: Sequence, *, backwards: bool) -> str:
+        token = json.dumps({"before" if backwards else "after": [str(value) for value in position]})
+        cursor = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")  # no %3D in the address
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor)
+
+    def decode_cursor(self, request: "Request", model: type) -> tuple[list | None, bool]:
+        cursor = request.query_params.get(self.cursor_query_param)
+        if cursor is None:
+            return None, False
+        try:
+            token = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+            ((direction, texts),) = token.items()
+            if direction not in ("after", "before") or not isinstance(texts, list):
+                raise ValueError(cursor)
+            fields = [model._meta.get_field(name) for name in self.key]
+            position = [field.to_python(text) for field, text in zip(fields, texts, strict=True)]
+        except (AttributeError, TypeError, ValueError, UnicodeError, binascii.Error, ValidationError) as error:
+            raise exceptions.NotFound(pagination.CursorPagination.invalid_cursor_message) from error
+        return position, direction == "before"
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        if not self.page:  # nothing before the cursor: the list starts after it
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        return self.encode_cursor(self._position(self.page[-1]), backwards=False)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous or not self.page:
+            return None
+        return self.encode_cursor(self._position(self.page[0]), backwards=True)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        next_url, previous_url = self.get_next_link(), self.get_previous_link()
+        response = Response({"next": next_url, "previous": previous_url, "results": data})
+        return with_links(response, next_url=next_url, previous_url=previous_url)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {"next": link, "previous": dict(link), "results": schema},
+        }
+
+    def get_schema_operation_parameters(self, view: "APIView") -> list[dict]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(CURSOR_DESCRIPTION),
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(PAGE_SIZE_DESCRIPTION),
+                "schema": {"type": "integer"},
+            },
+        ]
+
+
+def beyond(key: Sequence[str], position: Sequence, *, backwards: bool = False) -> Q:
+    """Rows after `position` in the order of `key` (before it, backwards): (a, b) > (x, y) spelled out as
+    a > x OR (a = x AND b > y), with a >= x besides, which lets the database start the index range there."""
+    lookup = "lt" if backwards else "gt"
+    condition = Q(**{f"{key[-1]}__{lookup}": position[-1]})
+    for name, value in zip(reversed(key[:-1]), reversed(position[:-1]), strict=True):
+        condition = Q(**{f"{name}__{lookup}": value}) | Q(**{name: value}) & condition
+    return Q(**{f"{key[0]}__{lookup}e": position[0]}) & condition
 
 
 def _flatten(prefix: str, value: Any, row: dict) -> None:

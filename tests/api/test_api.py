@@ -67,7 +67,13 @@ def _fill(count: int) -> str:
         "/api/v1/milestones/",
         "/api/v1/indicators/",
         "/api/v1/indicator-values/",
+        "/api/v1/indicator-values/?format=csv&page_size=2",
         "/api/v1/forums/",
+        # Deep pages, whose rows are found by their keys first (opengov.api_output.KeysFirstPaginator).
+        "/api/v1/commitments/?page=2&page_size=2&format=csv",
+        "/api/v1/indicators/?page=2&page_size=2",
+        "/api/v1/plans/?page=last&page_size=1",
+        "/api/v1/forums/?page=last&page_size=1&date_after=2000-01-01",
     ],
 )
 def test_lists_cost_the_same_queries_whatever_the_number_of_objects(api: APIClient, url: str) -> None:

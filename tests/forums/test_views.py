@@ -1,14 +1,18 @@
 """The citizens' pages of the dialogue: forums, the contribution form and its defences, questions and figures."""
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import ActionPlanStatus
+from forums import views
 from forums.models import Contribution, ContributionKind, ContributionState
 from tests.factories import (
     ActionPlanFactory,
@@ -259,6 +263,69 @@ def test_the_questions_page_gives_each_administrations_figures(client: Client) -
     assert len(waiting.context["page"].object_list) == 1
     filtered = client.get(reverse("forums:questions"), {"administration": lead.slug, "etat": "repondues"})
     assert len(filtered.context["page"].object_list) == 3
+
+
+def _figures_page(client: Client, **query: str) -> object:
+    response = client.get(reverse("forums:questions"), query)
+    assert response.status_code == 200
+    return response
+
+
+def _links(response: object, anchor: str) -> list[str]:
+    return re.findall(rf'href="\?([^"#]*)#{anchor}"', response.content.decode())
+
+
+def test_the_figures_come_a_page_of_administrations_and_a_page_of_plans_at_a_time(client: Client, monkeypatch) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    plans = {}
+    for name, year in [("Agence C", 2016), ("Agence A", 2020), ("Agence B", 2018)]:
+        carrier = CarrierFactory(
+            administration__name=name, commitment__plan__start_year=year, commitment__plan__end_year=year + 2
+        )
+        plans[name] = str(carrier.commitment.plan)
+        ContributionFactory(commitment=carrier.commitment)
+    unasked = CarrierFactory(
+        administration__name="Agence 0", commitment__plan__start_year=2024, commitment__plan__end_year=2026
+    )
+    ContributionFactory(commitment=unasked.commitment, state=ContributionState.PENDING)
+
+    first = _figures_page(client)
+    second = _figures_page(client, page_administrations="2", page_plans="2")
+    past_the_end = _figures_page(client, page_administrations="9", page_plans="x")
+
+    def shown(response: object, rows: str) -> list[str]:
+        return [str(item) for item, _figures in response.context[rows]]
+
+    assert shown(first, "administration_rows") == ["Agence A", "Agence B"]
+    assert shown(second, "administration_rows") == ["Agence C"]
+    assert shown(first, "plan_rows") == [plans["Agence A"], plans["Agence B"]]
+    assert shown(second, "plan_rows") == [plans["Agence C"]]
+    assert shown(past_the_end, "administration_rows") == [] and past_the_end.context["plans"].number == 1
+    assert _links(first, "figures-administrations") == ["page_administrations=2"]
+    assert _links(first, "figures-plans") == ["page_plans=2"]
+    assert _links(second, "figures-administrations") == ["page_administrations=1&amp;page_plans=2"]
+    assert _links(second, "figures-plans") == ["page_administrations=2&amp;page_plans=1"]
+
+
+def test_the_questions_page_costs_the_same_queries_with_more_administrations_plans_and_questions(
+    client: Client,
+) -> None:
+    def build(count: int) -> None:
+        for _ in range(count):
+            commitment = CarrierFactory().commitment
+            CarrierFactory(commitment=commitment, role="support")
+            AnswerFactory(contribution=ContributionFactory(commitment=commitment))
+            ContributionFactory(commitment=commitment)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _figures_page(client)
+        return len(captured)
+
+    build(1)
+    few = queries()
+    build(40)
+    assert queries() == few
 
 
 def test_the_administration_page_shows_its_figures(client: Client) -> None:

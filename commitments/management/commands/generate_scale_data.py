@@ -3,6 +3,7 @@ import time
 from argparse import ArgumentParser, ArgumentTypeError
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from commitments.scale_data import ScaleDataRefused, Sizes, Step, generate_scale_data
@@ -53,6 +54,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         # Bulk writes send no signal: the answers the page cache holds must go now (opengov/page_cache.py).
         data_changed()
+        if connection.vendor == "postgresql":
+            # Millions of rows at once: until autovacuum gets to them (if it runs at all), the planner would
+            # guess their numbers and choose plans no live database would.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             _("Synthetic data written: %(rows)s rows in %(seconds).1f s.")
             % {"rows": sum(written.values()), "seconds": time.monotonic() - started}
