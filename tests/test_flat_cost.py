@@ -2,7 +2,8 @@
 
 The synthetic data set (commitments/scale_data.py) is built at two sizes of the same shape; each kind of page
 is asked for its busiest object (the plan with the most commitments, the commitment with the most milestones
-and indicators...), so that what grows with the data is on the page. A count that grows with the data is a
+and indicators...), so that what grows with the data is on the page. The pages are listed in
+commitments/scale_pages.py, which bench/scale.sh times too. A count that grows with the data is a
 query per row: the first thing that makes a page slow at the scale of every OGP member.
 """
 
@@ -18,11 +19,11 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from commitments.models import ActionPlan, Administration, Commitment
+from commitments.models import ActionPlan
 from commitments.scale_data import Sizes, generate_scale_data
+from commitments.scale_pages import busiest_commitment, pages_to_measure
 from commitments.sitemaps import CommitmentSitemap
 from commitments.templatetags.opengov import elided_pages
-from forums.models import Forum
 from indicators.models import Indicator
 
 pytestmark = pytest.mark.django_db
@@ -39,60 +40,10 @@ SMALL = Sizes(
 )
 LARGE = Sizes(**{name: size * 4 for name, size in vars(SMALL).items()})
 
-API_LISTS = [
-    "plans",
-    "axes",
-    "administrations",
-    "commitments",
-    "milestones",
-    "indicators",
-    "indicator-values",
-    "forums",
-    "contributions",
-]
-
-
-def _busiest_commitment() -> Commitment:
-    return (
-        Commitment.objects.annotate(milestone_count=Count("milestones", distinct=True))
-        .annotate(indicator_count=Count("indicators", distinct=True))
-        .order_by("-milestone_count", "-indicator_count", "pk")
-        .select_related("plan")
-        .first()
-    )
-
-
-def _pages() -> dict[str, str]:
-    """Each kind of public page and API answer, at its busiest object in the database as it is."""
-    plan = ActionPlan.objects.annotate(n=Count("commitments")).order_by("-n", "pk").first()
-    commitment = _busiest_commitment()
-    indicator = Indicator.objects.public().annotate(n=Count("values")).order_by("-n", "pk").first()
-    administration = Administration.objects.annotate(n=Count("carriers")).order_by("-n", "pk").first()
-    forum = Forum.objects.annotate(n=Count("contributions")).order_by("-n", "pk").first()
-    pages = {
-        "home": "/",
-        "plan": plan.get_absolute_url(),
-        "plan, filtered": f"{plan.get_absolute_url()}?late=1",
-        "commitment": commitment.get_absolute_url(),
-        "commitment history": f"{commitment.get_absolute_url()}historique/",
-        "indicator": indicator.get_absolute_url(),
-        "administration": administration.get_absolute_url(),
-        "updates": "/mises-a-jour/",
-        "search": "/recherche/?q=synth%C3%A9tique",
-        "forums": "/forums/",
-        "forum": forum.get_absolute_url(),
-        "questions": "/questions/",
-        "API plan": f"/api/v1/plans/{plan.slug}/",
-        "API commitment": f"/api/v1/commitments/{commitment.plan.slug}-{commitment.number}/",
-        "API indicator": f"/api/v1/indicators/{indicator.pk}/",
-    }
-    pages |= {f"API {name}": f"/api/v1/{name}/" for name in API_LISTS}
-    return pages
-
 
 def _query_counts(client: Client) -> dict[str, int]:
     counts = {}
-    for kind, url in _pages().items():
+    for kind, url in pages_to_measure().items():
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
         assert response.status_code == 200, (kind, url, response.status_code)
@@ -117,7 +68,7 @@ def test_every_page_and_api_list_runs_as_many_queries_with_four_times_the_data(c
 def test_the_busiest_objects_do_have_rows_to_show() -> None:
     """The comparison above would prove nothing on empty pages."""
     _build(SMALL, replace=False)
-    commitment = _busiest_commitment()
+    commitment = busiest_commitment()
     checks: dict[str, Callable[[], int]] = {
         "milestones": commitment.milestones.count,
         "indicators": commitment.indicators.count,
