@@ -4,7 +4,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -27,17 +26,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle() -> None:
-    # Anonymous throttling counts in the cache; each test starts with a clean count.
-    cache.clear()
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
 
 
 def _fill(count: int) -> str:

@@ -59,11 +59,6 @@ def exports_dir(settings: object, tmp_path: Path) -> Path:
     return tmp_path / "exports"
 
 
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
-
-
 def _download(api: APIClient, **headers: str) -> tuple[object, zipfile.ZipFile]:
     response = api.get(URL, **headers)
     assert response.status_code == 200, response.status_code

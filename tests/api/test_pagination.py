@@ -9,7 +9,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -27,16 +26,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle() -> None:
-    cache.clear()
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
 
 
 def _links(response: object) -> dict[str, str]:
