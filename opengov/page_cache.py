@@ -31,7 +31,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.http import ConditionalGetMiddleware
@@ -163,7 +163,12 @@ class PageCacheMiddleware:
             found = cache.get_many([VERSION_KEY, key])
         # Read before rendering: an answer rendered while a write commits is stored under the version it
         # started with, which that write has already replaced, so it is never served.
-        version = _full_version(found.get(VERSION_KEY))
+        try:
+            version = _full_version(found.get(VERSION_KEY))
+        except DatabaseError:
+            # With local memory the version reads the database. Without it, the request goes on uncached: a
+            # probe says 503 (HealthMiddleware, below), a page gets the error page with its reference.
+            return self.get_response(request)
         stored = found.get(key)
         if stored is not None and stored[0] == version:
             return self._serve(request, stored)

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from django.test import Client
 from django.utils import timezone
 
+import opengov.page_cache
 from commitments.models import Commitment
 from forums.models import ContributionState
 from forums.services import erase_contributor
@@ -299,3 +300,20 @@ def test_what_the_shortcut_leaves_to_django(client: Client, commitment: Commitme
     assert conditional[0].startswith("304") and "Content-Security-Policy" in conditional[1]
     assert head[0] == "200 OK" and head[2] == b"" and head[1][CACHE_HEADER] == "hit"
     assert unknown_host[0].startswith("400")
+
+
+def test_without_its_version_the_request_goes_on_uncached(
+    client: Client, commitment: Commitment, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        pytest.skip("with Redis the version is read from Redis, which degrades to a miss (opengov.cache)")
+
+    def database_down() -> None:
+        raise OperationalError("connection refused")
+
+    # With local memory the version reads the last change in the database; the probes sit below the cache
+    # and must still answer when the database is down (tests/deploy/test_resilience.py).
+    monkeypatch.setattr(opengov.page_cache, "last_data_change", database_down)
+    page = client.get(commitment.get_absolute_url())
+
+    assert page.status_code == 200 and CACHE_HEADER not in page

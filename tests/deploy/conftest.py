@@ -275,6 +275,10 @@ class ProductionSite:
                 start_new_session=True,
             )
         wait_for(self._answers, timeout=60, what=f"gunicorn to answer /healthz on {self.base_url}")
+        # The first worker forked from the preloaded master answers before the others exist: a test that
+        # compares the workers before and after must start from all of them.
+        workers = int(self.environment["WEB_CONCURRENCY"])
+        wait_for(lambda: len(self.worker_pids()) == workers, timeout=30, what=f"{workers} gunicorn workers")
 
     def _answers(self) -> bool:
         if self.process.poll() is not None:
