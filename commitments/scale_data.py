@@ -6,10 +6,13 @@ ones. Everything written says it is synthetic: plans and administrations carry `
 titles, names and notes say "synthétique".
 
 Rows are written in bulk, COPY on PostgreSQL and batched bulk_create elsewhere, with identifiers chosen
-here so that nothing has to be read back. Bulk writes bypass django-simple-history on purpose: synthetic
-rows have no history, as if loaded before it began. For the same reason the stored progress (ADR 0001)
-is computed here, by the functions of commitments/progress.py, rather than by refresh_progress one
-commitment at a time.
+here so that nothing has to be read back. Bulk writes bypass django-simple-history, so the history rows
+a tracker in use would hold are written here too (`history_rows`): each commitment, milestone, carrier and
+indicator added when its plan began, the commitments' completion and the milestones done changed later, and
+the latest value of each indicator recorded (the earlier ones imported before the history began). Pages that
+show history (home, updates, a commitment's timeline) then do at scale what they do on real data. For the
+same reason the stored progress (ADR 0001) is computed here, by the functions of commitments/progress.py,
+rather than by refresh_progress one commitment at a time.
 """
 
 import csv
@@ -51,6 +54,8 @@ from indicators.models import Indicator, IndicatorDirection, IndicatorRefresh, I
 TITLE_PREFIX = "Données synthétiques — "
 MARK = "(synthétique)"
 VALUE_NOTE = "Valeur synthétique"
+# The reason every synthetic history row gives, shown on the public timeline (at most 100 characters).
+HISTORY_REASON = "Historique synthétique, généré pour les tests de charge"
 SUMMARY = "Engagement synthétique, généré pour les tests de charge : ni ce texte ni ces chiffres ne sont réels."
 
 COPY_ROWS = 100_000
@@ -136,7 +141,14 @@ def delete_synthetic_data(report: Callable[[Step], None]) -> None:
     """Delete every synthetic row, what refers to them first."""
     forums = Forum.objects.filter(title__startswith=TITLE_PREFIX)
     commitments = Commitment.objects.filter(plan__is_synthetic=True)
+    indicators = Indicator.objects.filter(commitment__in=commitments)
     querysets = [
+        # History rows first, while the objects they copy can still be found.
+        IndicatorValue.history.filter(indicator_id__in=indicators.values("pk")),
+        Indicator.history.filter(commitment_id__in=commitments.values("pk")),
+        Milestone.history.filter(commitment_id__in=commitments.values("pk")),
+        Carrier.history.filter(commitment_id__in=commitments.values("pk")),
+        Commitment.history.filter(id__in=commitments.values("pk")),
         Answer.objects.filter(
             Q(contribution__commitment__in=commitments)
             | Q(contribution__forum__in=forums)
@@ -745,6 +757,79 @@ def value_rows(series: list[ValueSeries], *, first_id: int, seed: int) -> Iterat
 
 
 VALUE_COLUMNS = ["id", "indicator_id", "date", "value", "origin", "note", "recorded_at"]
+# The objects whose history the public timeline shows (commitments/timeline.py); plans, axes and
+# administrations keep none here, as no public page reads theirs.
+HISTORY = [Commitment, Milestone, Carrier, Indicator, IndicatorValue]
+
+
+def history_rows(data: DataSet, ids: Ids, *, first_value_id: int, today: datetime.date) -> dict[type, list[dict]]:
+    """The history rows of the data set, by historical model, as the services would have written them."""
+    rows: dict[type, list[dict]] = {model.history.model: [] for model in HISTORY}
+    yesterday = today - datetime.timedelta(days=1)
+    commitments = {row["id"]: row for row in data.rows.get(Commitment, [])}
+    leads = {
+        row["commitment_id"]: row["administration_id"] for row in data.rows.get(Carrier, []) if row["role"] == "lead"
+    }
+
+    def created(commitment_id: int) -> datetime.datetime:
+        return _moment(min(commitments[commitment_id]["start_date"], yesterday))
+
+    def add(model: type[models.Model], row: dict, kind: str, at: datetime.datetime, commitment_id: int) -> None:
+        historical = model.history.model
+        rows[historical].append(
+            {
+                **row,
+                "history_id": ids.take(historical),
+                "history_type": kind,
+                "history_date": at,
+                "history_change_reason": HISTORY_REASON,
+                "history_administration_id": leads.get(commitment_id),
+            }
+        )
+
+    def added_then_changed(
+        model: type[models.Model], row: dict, commitment_id: int, changed: dict, at: datetime.datetime | None
+    ) -> None:
+        """A "+" row with `changed`'s fields as they were at first, then, if later, a "~" row as they are."""
+        start = created(commitment_id)
+        if at is None or at <= start:
+            add(model, row, "+", start, commitment_id)
+            return
+        add(model, {**row, **changed}, "+", start, commitment_id)
+        add(model, row, "~", at, commitment_id)
+
+    for commitment in commitments.values():
+        first = {"completion": CommitmentCompletion.NOT_STARTED}
+        at = commitment["updated_at"] if commitment["completion"] != CommitmentCompletion.NOT_STARTED else None
+        added_then_changed(Commitment, commitment, commitment["id"], first, at)
+    for milestone in data.rows.get(Milestone, []):
+        done = milestone["completed_on"]
+        at = _moment(done) if done else None
+        added_then_changed(Milestone, milestone, milestone["commitment_id"], {"completed_on": None}, at)
+    for carrier in data.rows.get(Carrier, []):
+        add(Carrier, carrier, "+", created(carrier["commitment_id"]), carrier["commitment_id"])
+    indicators = {row["id"]: row for row in data.rows.get(Indicator, [])}
+    for indicator in indicators.values():
+        add(Indicator, indicator, "+", created(indicator["commitment_id"]), indicator["commitment_id"])
+    value_id = first_value_id
+    for item in data.series:
+        value_id += item.count
+        if not item.count:
+            continue
+        day = datetime.date.fromordinal(item.first + int((item.count - 1) * item.step))
+        value = {
+            "id": value_id - 1,  # value_rows numbers each series' values in turn, the latest last
+            "indicator_id": item.indicator_id,
+            "date": day,
+            "value": Decimal(item.latest),
+            "origin": item.origin,
+            "note": VALUE_NOTE,
+            "recorded_at": _moment(day),
+        }
+        add(IndicatorValue, value, "+", _moment(day), indicators[item.indicator_id]["commitment_id"])
+    return rows
+
+
 # Parents before children, so that each foreign key finds its row.
 ORDER = [
     Administration,
@@ -780,10 +865,14 @@ def generate_scale_data(
         data = build(sizes, seed=seed, today=today)
         report(Step(_("(prepared in memory)"), sum(map(len, data.rows.values())), time.monotonic() - started))
         written = {model._meta.db_table: _write_dicts(model, data.rows.get(model, []), report) for model in ORDER}
-        rows = value_rows(data.series, first_id=_next_id(IndicatorValue), seed=seed + 1)
+        first_value_id = _next_id(IndicatorValue)
+        rows = value_rows(data.series, first_id=first_value_id, seed=seed + 1)
         written[IndicatorValue._meta.db_table] = _write(IndicatorValue, VALUE_COLUMNS, rows, report)
+        history = history_rows(data, Ids(), first_value_id=first_value_id, today=today)
+        for model, model_rows in history.items():
+            written[model._meta.db_table] = _write_dicts(model, model_rows, report)
         with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), [*ORDER, IndicatorValue]):
+            for statement in connection.ops.sequence_reset_sql(no_style(), [*ORDER, IndicatorValue, *history]):
                 cursor.execute(statement)
         committing = time.monotonic()
     # PostgreSQL checks the deferred foreign keys of the millions of rows now.

@@ -7,7 +7,7 @@ measures what the test counts.
 
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 
 from commitments.models import ActionPlan, Administration, Commitment
@@ -23,11 +23,12 @@ PAST_THE_END = 999_999
 
 
 def busiest_commitment() -> Commitment:
-    """The commitment with the most milestones, then indicators."""
+    """The commitment with the most milestones, then indicators, then one that continues another (its page
+    and history name it)."""
     return (
         Commitment.objects.annotate(milestone_count=Count("milestones", distinct=True))
         .annotate(indicator_count=Count("indicators", distinct=True))
-        .order_by("-milestone_count", "-indicator_count", "pk")
+        .order_by("-milestone_count", "-indicator_count", F("predecessor").desc(nulls_last=True), "pk")
         .select_related("plan")
         .first()
     )

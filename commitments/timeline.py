@@ -69,25 +69,38 @@ class Change:
 
 
 class _Labels:
-    """Names of the objects that history rows point to, read in one query per kind."""
+    """What history rows point to, read in one query per kind: the commitments, their plans, the axes, the
+    administrations and the indicators named by the rows. The commitments and administrations the changes are
+    about come in the same queries as those the rows name, so that the number of queries does not depend on
+    which fields the latest changes happen to touch (issue 9: the same count on any data)."""
 
     def __init__(self, records: dict[type[models.Model], list[Any]]) -> None:
         wanted: dict[type[models.Model], set[int]] = defaultdict(set)
         for model, rows in records.items():
             for row in rows:
+                wanted[Administration].add(row.history_administration_id)
                 if model is Commitment:
                     wanted[Axis].add(row.axis_id)
-                    wanted[Commitment].add(row.predecessor_id)
+                    wanted[Commitment].update((row.id, row.predecessor_id))
+                elif model is IndicatorValue:
+                    wanted[Indicator].add(row.indicator_id)
+                else:
+                    wanted[Commitment].add(row.commitment_id)
                 if model is Carrier:
                     wanted[Administration].add(row.administration_id)
-                if model is IndicatorValue:
-                    wanted[Indicator].add(row.indicator_id)
+        ids = {model: wanted[model] - {None} for model in (Axis, Commitment, Administration, Indicator)}
+        indicators = Indicator.objects.in_bulk(ids[Indicator])
+        # A value's commitment is its indicator's: read with the others.
+        ids[Commitment] |= {indicator.commitment_id for indicator in indicators.values()}
         self.names = {
-            model: {obj.pk: obj for obj in model.objects.filter(pk__in=ids - {None})} for model, ids in wanted.items()
+            Axis: Axis.objects.in_bulk(ids[Axis]),
+            Commitment: Commitment.objects.select_related("plan").in_bulk(ids[Commitment]),
+            Administration: Administration.objects.in_bulk(ids[Administration]),
+            Indicator: indicators,
         }
 
     def related(self, model: type[models.Model], pk: int | None) -> Any:
-        return self.names.get(model, {}).get(pk)
+        return self.names[model].get(pk)
 
 
 def _display(model: type[models.Model], name: str, value: Any, labels: _Labels) -> str:
@@ -127,9 +140,8 @@ def _commitment_id(model: type[models.Model], row: Any, labels: _Labels) -> int 
     return row.commitment_id
 
 
-def _changes(records: dict[type[models.Model], list[Any]]) -> list[Change]:
+def _changes(records: dict[type[models.Model], list[Any]], labels: _Labels) -> list[Change]:
     """Turn history rows, each model's in order of object and date, into public changes."""
-    labels = _Labels(records)
     changes = []
     for model, rows in records.items():
         names = PUBLIC_FIELDS[model]
@@ -170,13 +182,13 @@ def _changes(records: dict[type[models.Model], list[Any]]) -> list[Change]:
     return changes
 
 
-def _attach(changes: list[Change]) -> list[Change]:
-    """Give each change its commitment and administration, in two queries."""
-    commitments = Commitment.objects.select_related("plan").in_bulk({c.commitment_id for c in changes})
-    administrations = Administration.objects.in_bulk({c.administration_id for c in changes} - {None})
+def _public_changes(records: dict[type[models.Model], list[Any]]) -> list[Change]:
+    """The changes the rows make, each with its commitment and administration; newest first."""
+    labels = _Labels(records)
+    changes = _changes(records, labels)
     for change in changes:
-        change.commitment = commitments.get(change.commitment_id)
-        change.administration = administrations.get(change.administration_id)
+        change.commitment = labels.related(Commitment, change.commitment_id)
+        change.administration = labels.related(Administration, change.administration_id)
     return sorted((c for c in changes if c.commitment), key=lambda c: c.at, reverse=True)
 
 
@@ -197,13 +209,13 @@ def _records(commitment_ids: Iterable[int], *, include_private: bool) -> dict[ty
 
 def commitment_timeline(commitment: Commitment) -> list[Change]:
     """Every public change to a commitment, its milestones, carriers, indicators and values; newest first."""
-    return _attach(_changes(_records([commitment.pk], include_private=False)))
+    return _public_changes(_records([commitment.pk], include_private=False))
 
 
 def plan_timeline(plan: ActionPlan) -> list[Change]:
     """Every change to a plan's commitments and their parts, private indicators included, with who made
     it: the coordinators' view in the admin, not a public page."""
-    changes = _attach(_changes(_records(plan.commitments.values_list("pk", flat=True), include_private=True)))
+    changes = _public_changes(_records(plan.commitments.values_list("pk", flat=True), include_private=True))
     users = get_user_model().objects.in_bulk({c.user_id for c in changes} - {None})
     for change in changes:
         change.user = users.get(change.user_id)
@@ -219,8 +231,7 @@ def latest_changes(limit: int = 50) -> list[Change]:
             latest = latest.filter(id__in=Indicator.objects.public().values("pk"))
         if model is IndicatorValue:
             latest = latest.filter(indicator_id__in=Indicator.objects.public().values("pk"))
-        ids = {row.id for row in latest[:limit]}
-        # The earlier rows of the same objects, to say what a change changed from.
-        records[model] = list(model.history.filter(id__in=ids))
-    changes = _attach(_changes(records))
-    return changes[:limit]
+        # With the earlier rows of the same objects, to say what a change changed from; in one query, even
+        # for a table without rows.
+        records[model] = list(model.history.filter(id__in=latest.values("id")[:limit]))
+    return _public_changes(records)[:limit]

@@ -22,6 +22,7 @@ from commitments.models import (
     Milestone,
 )
 from commitments.scale_data import Sizes, generate_scale_data
+from commitments.timeline import commitment_timeline, latest_changes
 from forums.models import Answer, Contribution, Forum
 from indicators.models import Indicator, IndicatorValue
 
@@ -93,10 +94,9 @@ def test_every_table_holds_the_sizes_asked_for() -> None:
     }
     assert {model: model.objects.count() for model in counts} == counts
     assert ActionPlan.objects.values("owner").distinct().count() == TINY.owners
-    assert written == {
-        model._meta.db_table: model.objects.count()
-        for model in [*counts, Axis, Carrier, Milestone, Answer, Forum.commitments.through]
-    }
+    tables = [*counts, Axis, Carrier, Milestone, Answer, Forum.commitments.through]
+    tables += [model.history.model for model in (Commitment, Milestone, Carrier, Indicator, IndicatorValue)]
+    assert written == {model._meta.db_table: model.objects.count() for model in tables}
 
 
 def test_the_data_has_the_shape_of_real_plans() -> None:
@@ -230,8 +230,8 @@ def test_pages_say_the_data_is_synthetic(client: Client) -> None:
         assert EXPLANATION in response.content.decode(), url
     home = client.get("/").content.decode()
     assert '<p class="fr-badge fr-badge--warning fr-badge--no-icon" title="' + EXPLANATION in home
-    # Without history rows (bulk writes make none), the history page still answers.
-    assert client.get(commitment.get_absolute_url() + "historique/").status_code == 200
+    history = client.get(commitment.get_absolute_url() + "historique/").content.decode()
+    assert "Historique synthétique, généré pour les tests de charge" in history
 
 
 def test_the_api_says_the_data_is_synthetic(client: Client) -> None:
@@ -279,3 +279,43 @@ def test_a_tiny_scale_keeps_the_dates_in_the_plans_past() -> None:
 
     assert IndicatorValue.objects.filter(date__gte=today).count() == 0
     assert Counter(IndicatorValue.objects.values_list("indicator_id", "date")).most_common(1)[0][1] == 1
+
+
+def test_the_history_is_what_the_services_would_have_written() -> None:
+    today = datetime.date(2026, 6, 15)
+    generate_scale_data(sizes=SMALL, today=today, seed=12)
+    moment = datetime.datetime.combine(today, datetime.time(), tzinfo=datetime.UTC)
+
+    # Every object the public timeline shows was added once; the latest value of each indicator was recorded.
+    for model in (Commitment, Milestone, Carrier, Indicator):
+        assert model.history.filter(history_type="+").count() == model.objects.count(), model
+    assert IndicatorValue.history.count() == Indicator.objects.filter(values__isnull=False).distinct().count()
+    for row in IndicatorValue.history.order_by("?")[:20]:
+        assert row.date == IndicatorValue.objects.filter(indicator_id=row.indicator_id).latest("date").date
+        assert IndicatorValue.objects.get(pk=row.id).value == row.value
+    # Then a completion changed, milestones were done: the objects' last rows are what they are now.
+    assert Commitment.history.filter(history_type="~").exists() and Milestone.history.filter(history_type="~").exists()
+    for commitment in Commitment.objects.order_by("?")[:20]:
+        assert commitment.history.latest().completion == commitment.completion
+    for milestone in Milestone.objects.filter(completed_on__isnull=False).order_by("?")[:20]:
+        assert milestone.history.latest().completed_on == milestone.completed_on
+    for model in (Commitment, Milestone, Carrier, Indicator, IndicatorValue):
+        assert not model.history.filter(history_date__gte=moment).exists(), model
+        assert set(model.history.values_list("history_change_reason", flat=True)) == {
+            "Historique synthétique, généré pour les tests de charge"
+        }
+    # The pages read it: what changed across the site, and on a commitment.
+    changes = latest_changes()
+    assert len(changes) == 50 and {change.kind for change in changes} >= {"~"}
+    done = Milestone.objects.filter(completed_on__isnull=False).select_related("commitment").first()
+    kinds = {(change.subject.split(" ")[0], change.kind) for change in commitment_timeline(done.commitment)}
+    assert {("Engagement", "+"), ("Jalon", "+"), ("Jalon", "~")} <= kinds, kinds
+
+
+def test_replacing_the_data_replaces_its_history() -> None:
+    _generate(seed=13)
+    history = {model: model.history.count() for model in (Commitment, Milestone, Carrier, Indicator, IndicatorValue)}
+
+    _generate(seed=13, replace=True)
+
+    assert {model: model.history.count() for model in history} == history
