@@ -1,11 +1,9 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.sitemaps.views import index as sitemap_index
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from commitments.sitemaps import SITEMAPS
+from commitments.sitemaps import index_file, section_file
 from commitments.views import robots_txt
 from opengov.api import build_router
 from opengov.bulk import bulk_download
@@ -17,8 +15,8 @@ handler500 = "opengov.api.server_error"
 
 urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
-    path("sitemap.xml", sitemap_index, {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}, name="sitemap"),
-    path("sitemap-<section>.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap-section"),
+    path("sitemap.xml", index_file, name="sitemap"),
+    path("sitemap-<section>.xml", section_file, name="sitemap-section"),
     path("api/v1/bulk/opengov-donnees.zip", bulk_download, name="api-bulk"),
     path("api/v1/", include((build_router().urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,5 +1,6 @@
-"""The sitemap (commitments/sitemaps.py) lists what Django's own Sitemap lists, in its order, without reading
-every row to count them or to keep a file's worth (issue 9)."""
+"""The sitemap (commitments/sitemaps.py) writes what Django's own sitemap views write, byte for byte, without
+reading every row to count them or to keep a file's worth, nor building a model instance or rendering a
+template per address (issue 9)."""
 
 import math
 import re
@@ -13,11 +14,11 @@ from django.db.models.signals import post_init
 from django.http import Http404
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
 
-from commitments.models import Commitment
 from commitments.scale_data import Sizes, generate_scale_data
-from commitments.sitemaps import SITEMAPS, CommitmentSitemap, PageSitemap, _Bilingual
+from commitments.sitemaps import SITEMAPS, CommitmentSitemap, PlanSitemap, _Bilingual, index_file, section_file
 
 pytestmark = pytest.mark.django_db
 
@@ -39,17 +40,29 @@ def _build(sizes: Sizes, *, replace: bool = False) -> None:
 
 
 def _stock(section: type[Sitemap]) -> type[Sitemap]:
-    """The same section as Django's own Sitemap builds it: every (item, language) pair in a list."""
-    return type(f"Stock{section.__name__}", (section,), {"_items": Sitemap._items, "_location": Sitemap._location})
+    """The same section as Django's own Sitemap builds it: every (item, language) pair in a list, each address
+    by reverse(), rendered by its template."""
+
+    def items(self: Sitemap) -> object:
+        items = section.items(self)
+        return items.values_list(*section.fields) if section.fields else items
+
+    attributes = {"_items": Sitemap._items, "_location": Sitemap._location, "items": items}
+    return type(f"Stock{section.__name__}", (section,), attributes)
 
 
-def _file(sitemaps: dict, section: str, page: int) -> bytes:
+def _file(sitemaps: dict | None, section: str, page: int) -> bytes:
+    """A file as Django's view writes it from `sitemaps`, or as ours does (None)."""
     request = RequestFactory().get(f"/sitemap-{section}.xml", {"p": page})
+    if sitemaps is None:
+        return section_file(request, section).content
     return views.sitemap(request, sitemaps=sitemaps, section=section).render().content
 
 
-def _index(sitemaps: dict) -> bytes:
+def _index(sitemaps: dict | None) -> bytes:
     request = RequestFactory().get("/sitemap.xml")
+    if sitemaps is None:
+        return index_file(request).content
     return views.index(request, sitemaps=sitemaps, sitemap_url_name="sitemap-section").render().content
 
 
@@ -74,19 +87,19 @@ def test_the_index_and_every_file_are_those_of_djangos_own_sitemap(monkeypatch: 
     monkeypatch.setattr(_Bilingual, "limit", 7)
     stock = {section: _stock(sitemap) for section, sitemap in SITEMAPS.items()}
 
-    index = _index(SITEMAPS)
+    index = _index(None)
     assert index == _index(stock)
     for section, sitemap in SITEMAPS.items():
         pages = len(re.findall(rf"/sitemap-{section}\.xml(?:\?p=\d+)?</loc>", index.decode()))
         assert pages == math.ceil(len(sitemap().items()) * 2 / 7), section
         for page in range(1, pages + 1):
-            ours = _file(SITEMAPS, section, page)
+            ours = _file(None, section, page)
             assert ours == _file(stock, section, page), (section, page)
             assert ours.count(b"<url>") == 7 or page == pages
             assert ours.count(b'hreflang="x-default"') == ours.count(b"<url>")
-        for beyond in [0, pages + 1]:
+        for beyond in [0, pages + 1, "deux"]:
             with pytest.raises(Http404):
-                _file(SITEMAPS, section, beyond)
+                _file(None, section, beyond)
     # The comparison proves something only across many files.
     assert index.count(b"/sitemap-commitments.xml?p=") == math.ceil(40 * 2 / 7) - 1
 
@@ -94,8 +107,8 @@ def test_the_index_and_every_file_are_those_of_djangos_own_sitemap(monkeypatch: 
 def test_a_section_that_is_a_list_is_that_of_djangos_own_sitemap_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_Bilingual, "limit", 3)
     for page in range(1, 7):
-        ours = _file({"pages": PageSitemap}, "pages", page)
-        assert ours == _file({"pages": _stock(PageSitemap)}, "pages", page), page
+        ours = _file(None, "pages", page)
+        assert ours == _file({"pages": _stock(SITEMAPS["pages"])}, "pages", page), page
 
 
 def test_the_index_counts_and_a_file_reads_only_its_own_rows(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,14 +117,40 @@ def test_the_index_counts_and_a_file_reads_only_its_own_rows(client: Client, mon
 
     with built_instances() as for_index:
         client.get("/sitemap.xml")
-    with built_instances() as for_third_file:
+    with built_instances() as for_third_file, CaptureQueriesContext(connection) as queries:
         third = client.get("/sitemap-commitments.xml?p=3").content.decode()
 
-    assert for_index == []
-    commitments = [instance for instance in for_third_file if isinstance(instance, Commitment)]
-    expected = CommitmentSitemap().items()[10:15]
-    assert [c.get_absolute_url() for c in commitments] == [c.get_absolute_url() for c in expected]
+    assert for_index == [] and for_third_file == []
+    expected = CommitmentSitemap().items().select_related("plan")[10:15]
+    french = re.findall(r"<url><loc>http://testserver(/plans/[^<]+)</loc>", third)
+    assert french == [commitment.get_absolute_url() for commitment in expected]
     assert third.count("<url>") == 10
+    assert any("LIMIT 5 OFFSET 10" in query["sql"] for query in queries.captured_queries)
+
+
+def test_each_address_is_that_of_the_page_in_each_language() -> None:
+    _build(SMALL)
+
+    for section, sitemap_class in SITEMAPS.items():
+        sitemap = sitemap_class()
+        objects = sitemap.items()
+        arguments = objects.values_list(*sitemap.fields) if sitemap.fields else objects
+        for position, item in enumerate(arguments):
+            for language in ("fr", "en"):
+                with translation.override(language):
+                    page = objects[position].get_absolute_url() if sitemap.fields else reverse(item[0])
+                assert sitemap.path(item, language) == page, (section, item, language)
+
+
+def test_an_address_is_formatted_only_from_plain_arguments() -> None:
+    sitemap = PlanSitemap()
+
+    assert sitemap.path(("2018-2020",), "en") == "/en/plans/2018-2020/"
+    # Digits like the stand-ins reversed for the pattern are arguments like any other.
+    assert sitemap.path(("808008080",), "fr") == "/plans/808008080/"
+    # Anything else goes through reverse(), which refuses it here as Django's own sitemap would.
+    with pytest.raises(NoReverseMatch):
+        sitemap.path(("plan-été",), "fr")
 
 
 def _sitemap_queries(client: Client) -> dict[str, int]:
