@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError
@@ -37,6 +38,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from commitments.api import AdministrationViewSet, AxisViewSet, CommitmentViewSet, MilestoneViewSet, PlanViewSet
 from forums.api import ContributionViewSet, ForumViewSet
 from indicators.api import IndicatorValueViewSet, IndicatorViewSet
+from opengov.api import PublicViewSet
 from opengov.api_output import CSVRenderer
 from opengov.middleware import last_data_change
 
@@ -218,6 +220,16 @@ class _SiteRequest(HttpRequest):
         return self._site_scheme
 
 
+def listed_rows(view: PublicViewSet) -> QuerySet:
+    """A list's rows in the API's order, the key breaking its ties as in the API's pages: two archives of the
+    same data list their rows alike."""
+    queryset = view.get_queryset()
+    ordering = list(view.ordering)
+    if not {"pk", "-pk", "id", "-id"} & set(ordering):
+        ordering.append("pk")
+    return queryset.order_by(*ordering)
+
+
 def _write_archive(file: IO[bytes], directory: Path, extracted: datetime.datetime, *, comment: bytes) -> None:
     api_request = Request(_SiteRequest())  # anonymous: the archive holds what everyone may read
     readme = [README_HEAD.format(extracted=extracted.isoformat())]
@@ -225,7 +237,7 @@ def _write_archive(file: IO[bytes], directory: Path, extracted: datetime.datetim
         for name, viewset_class in RESOURCES:
             view = viewset_class()
             view.request, view.format_kwarg, view.kwargs, view.action = api_request, None, {}, "list"
-            queryset = view.get_queryset().order_by(*view.ordering)
+            queryset = listed_rows(view)
             count = 0
             with tempfile.TemporaryFile(dir=directory) as csv_rows:
                 csv_output = _CSVOutput(csv_rows)
