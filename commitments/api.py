@@ -34,6 +34,7 @@ from commitments.serializers import (
     MilestoneDoneSerializer,
     MilestoneSerializer,
     PlanSerializer,
+    commitment_columns,
     commitment_key_filter,
 )
 from opengov.api import PublicViewSet, strict_boolean_filter, updated_since_filter
@@ -236,8 +237,8 @@ class MilestoneViewSet(PublicViewSet):
 
     def get_queryset(self) -> QuerySet:
         late = Q(due_date__lt=timezone.localdate(), completed_on__isnull=True)
-        return Milestone.objects.select_related("commitment__plan").annotate(
-            is_late=ExpressionWrapper(late, output_field=BooleanField())
+        return Milestone.objects.annotate(
+            is_late=ExpressionWrapper(late, output_field=BooleanField()), **commitment_columns("commitment")
         )
 
     @extend_schema(

@@ -1,5 +1,4 @@
 import html
-import re
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.utils import translation
 from commitments.models import ActionPlan, Administration, Commitment
 from forums.models import Forum
 from indicators.models import Indicator
+from opengov.addresses import as_template, fill, reverse_with_placeholders
 
 
 class LanguagePairs:
@@ -50,12 +50,6 @@ class LanguagePairs:
         return expanded[skipped : skipped + pairs.stop - pairs.start]
 
 
-# What reverse() writes as it is, so that an address can be built by formatting: slugs and numbers.
-PLAIN_ARGUMENT = re.compile(r"[-\w]+", re.ASCII)
-# Stand-ins reversed in place of an item's arguments: digits pass every converter (slug, int, str).
-STAND_IN = "8080{}8080"
-
-
 class _Bilingual(Sitemap):
     # Every page exists in French (no prefix) and English (/en/); the sitemap lists both as alternates.
     i18n = True
@@ -86,18 +80,12 @@ class _Bilingual(Sitemap):
 
     def path(self, item: tuple, language: str) -> str:
         """The item's address in a language: reverse() once per file and language, then formatting, a twentieth
-        of reverse()'s cost per item; an argument reverse() would quote goes through reverse() itself."""
-        if not all(PLAIN_ARGUMENT.fullmatch(str(argument)) for argument in item):
-            with translation.override(language):
-                return self.location(item)
+        of reverse()'s cost per item."""
         if language not in self._patterns:
-            stand_ins = [STAND_IN.format(position) for position in range(len(item))]
             with translation.override(language):
-                pattern = self.location(tuple(stand_ins)).replace("{", "{{").replace("}", "}}")
-            for position, stand_in in enumerate(stand_ins):
-                pattern = pattern.replace(stand_in, f"{{{position}}}")
-            self._patterns[language] = pattern
-        return self._patterns[language].format(*item)
+                address = reverse_with_placeholders(self.route, len(item))
+            self._patterns[language] = as_template(address, len(item))
+        return fill(self._patterns[language], item)
 
 
 class PlanSitemap(_Bilingual):

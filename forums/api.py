@@ -1,15 +1,41 @@
 import datetime
+from collections.abc import Iterable
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.manager import BaseManager
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
 from commitments.models import Carrier, Commitment
-from commitments.serializers import commitment_key, commitment_key_filter
+from commitments.serializers import SiteLinks, commitment_columns, commitment_key_filter, key_of
 from forums.models import Answer, Contribution, ContributionKind, Forum
 from opengov.api import PublicViewSet, as_utc, strict_boolean_filter, updated_since_filter
+
+
+def with_commitment_keys(forums: list[Forum]) -> list[Forum]:
+    """The forums, each with the keys of the commitments it discussed (commitment_keys), in the commitments' order.
+
+    A key is all that is shown of a commitment: read as two columns, rather than as a commitment and its plan
+    for each of them (some 350 of each for a page of forums at the OGP scale)."""
+    links = (
+        Forum.commitments.through.objects.filter(forum__in=forums)
+        .order_by("commitment")  # the commitments' own order: by plan, then number
+        .values_list("forum_id", "commitment__plan__slug", "commitment__number")
+    )
+    keys: dict[int, list[str]] = {forum.pk: [] for forum in forums}
+    for forum_id, plan_slug, number in links:
+        keys[forum_id].append(key_of(plan_slug, number))
+    for forum in forums:
+        forum.commitment_keys = keys[forum.pk]
+    return forums
+
+
+class ForumListSerializer(serializers.ListSerializer):
+    def to_representation(self, data: Iterable[Forum]) -> list[dict]:
+        forums = list(data.all() if isinstance(data, BaseManager) else data)
+        return super().to_representation(with_commitment_keys(forums))
 
 
 class ForumSerializer(serializers.ModelSerializer):
@@ -34,10 +60,16 @@ class ForumSerializer(serializers.ModelSerializer):
             "source_note",
             "sources",
         ]
+        list_serializer_class = ForumListSerializer
+
+    def to_representation(self, forum: Forum) -> dict:
+        if not hasattr(forum, "commitment_keys"):  # a forum alone, not in a list
+            with_commitment_keys([forum])
+        return super().to_representation(forum)
 
     @extend_schema_field({"type": "array", "items": {"type": "string"}})
     def get_commitments(self, forum: Forum) -> list[str]:
-        return [commitment_key(commitment) for commitment in forum.commitments.all()]
+        return forum.commitment_keys
 
 
 class ForumFilter(filters.FilterSet):
@@ -68,10 +100,7 @@ class ForumViewSet(PublicViewSet):
     ordering_fields = ["date", "number"]
     ordering = ["-date"]
 
-    def get_queryset(self) -> QuerySet:
-        # A commitment's key is all that is shown of it: not its texts, the bulk of its row.
-        keys = Commitment.objects.select_related("plan").only("number", "plan__slug")
-        return Forum.objects.prefetch_related(Prefetch("commitments", queryset=keys))
+    queryset = Forum.objects.all()
 
 
 class AnswerSerializer(serializers.ModelSerializer):
@@ -88,7 +117,8 @@ class AnswerSerializer(serializers.ModelSerializer):
         fields = ["administration", "administration_name", "body", "answered_at", "updated_at"]
 
 
-class ContributionSerializer(serializers.ModelSerializer):
+class ContributionSerializer(serializers.ModelSerializer, SiteLinks):
+    # Reads the annotations of commitment_columns("commitment") (not a docstring: the schema would show it).
     # The author's e-mail address and a rejection's reason are private: never add them here.
     commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment; null if about a forum only."))
     forum = serializers.PrimaryKeyRelatedField(
@@ -123,13 +153,18 @@ class ContributionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_commitment(self, contribution: Contribution) -> str | None:
-        return commitment_key(contribution.commitment) if contribution.commitment_id else None
+        if not contribution.commitment_id:
+            return None
+        return key_of(contribution.commitment_plan_slug, contribution.commitment_number)
 
     @extend_schema_field({"type": "string", "format": "uri"})
     def get_url(self, contribution: Contribution) -> str:
-        request = self.context.get("request")
-        path = contribution.get_absolute_url()
-        return request.build_absolute_uri(path) if request is not None else path
+        # As Contribution.get_absolute_url: its commitment's page, else its forum's.
+        if contribution.commitment_id:
+            page_name, args = "commitments:detail", [contribution.commitment_plan_slug, contribution.commitment_number]
+        else:
+            page_name, args = "forums:detail", [contribution.forum_id]
+        return f"{self._address(page_name, args)}#contribution-{contribution.pk}"
 
     def get_is_answered(self, contribution: Contribution) -> bool:
         return hasattr(contribution, "answer")
@@ -212,7 +247,12 @@ class ContributionViewSet(PublicViewSet):
 
     def get_queryset(self) -> QuerySet:
         # Published only, whatever the request: what waits for moderation or was rejected is nobody's business.
-        return Contribution.objects.published().for_display().annotate(answered_at=F("answer__answered_at"))
+        # Of its commitment and forum, only the key and the identifier are shown: see commitment_columns.
+        return (
+            Contribution.objects.published()
+            .select_related("answer__administration")
+            .annotate(answered_at=F("answer__answered_at"), **commitment_columns("commitment"))
+        )
 
 
 ROUTES = [("forums", ForumViewSet, "forum"), ("contributions", ContributionViewSet, "contribution")]

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from commitments.models import Carrier
 from commitments.permissions import can_edit_commitment
-from commitments.serializers import commitment_key_filter
+from commitments.serializers import commitment_columns, commitment_key_filter
 from indicators import services
 from indicators.models import Indicator, IndicatorValue, IndicatorValueOrigin
 from indicators.serializers import (
@@ -83,7 +83,7 @@ class IndicatorViewSet(PublicViewSet):
     ordering = ["id"]
 
     def get_queryset(self) -> QuerySet:
-        return Indicator.objects.public().with_latest_value().select_related("commitment__plan")
+        return Indicator.objects.public().with_latest_value().annotate(**commitment_columns("commitment"))
 
     @extend_schema(
         methods=["get"],

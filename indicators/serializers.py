@@ -2,13 +2,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from commitments.serializers import LINKS_SCHEMA, LinksField, SiteLinks, commitment_key, plan_is_synthetic_field
+from commitments.serializers import LINKS_SCHEMA, LinksField, SiteLinks, key_of, plan_is_synthetic_field
 from indicators.models import Indicator, IndicatorValue
 
 
 class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
+    # Reads the annotations of commitment_columns("commitment") (not a docstring: the schema would show it).
     commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment."))
-    plan_is_synthetic = plan_is_synthetic_field("commitment.plan.is_synthetic")
+    plan_is_synthetic = plan_is_synthetic_field()
     latest_value = serializers.DecimalField(
         max_digits=20, decimal_places=4, read_only=True, allow_null=True, help_text=_("The most recent value.")
     )
@@ -46,11 +47,12 @@ class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
         ]
 
     def get_commitment(self, indicator: Indicator) -> str:
-        return commitment_key(indicator.commitment)
+        return key_of(indicator.commitment_plan_slug, indicator.commitment_number)
 
     @extend_schema_field(LINKS_SCHEMA)
     def get_links(self, indicator: Indicator) -> dict:
-        return self._links("indicator-detail", [indicator.pk], indicator)
+        site_args = [indicator.commitment_plan_slug, indicator.commitment_number, indicator.pk]
+        return self._links("indicator-detail", [indicator.pk], "indicators:detail", site_args)
 
 
 class IndicatorValueSerializer(serializers.ModelSerializer):

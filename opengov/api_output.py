@@ -47,10 +47,14 @@ def with_links(response: Response, *, next_url: str | None, previous_url: str | 
 
 
 class KeysFirstPaginator(Paginator):
-    """Finds a page's rows by their keys alone, then reads those rows in full.
+    """Finds a page's rows by their keys alone, counted from whichever end of the list is nearer, then reads those
+    rows in full.
 
     The rows before a deep page (its OFFSET) are then skipped in an index, rather than joined and annotated one
-    by one: the last page of the indicators, each with its latest value, took 1.6 s at the OGP scale."""
+    by one: the last page of the indicators, each with its latest value, took 1.6 s at the OGP scale. Read from the
+    far end, the last page skips nothing: the last page of the commitments, ordered by their plan's slug, sorted
+    every commitment (19 ms) rather than reading 50 of them from the end of two indexes. Only when the order ends
+    with a unique key (Pagination adds it), so that it is total and reads the same rows both ways."""
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
@@ -60,7 +64,12 @@ class KeysFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        keys = self.object_list.prefetch_related(None).values("pk")[bottom:top]
+        keys = self.object_list.prefetch_related(None).values("pk")
+        ordering = self.object_list.query.order_by
+        if self.count - top < bottom and ordering and ordering[-1] in ("pk", "-pk", "id", "-id"):
+            keys = keys.reverse()[self.count - top : self.count - bottom]
+        else:
+            keys = keys[bottom:top]
         return self._get_page(self.object_list.filter(pk__in=keys), number, self)
 
 
