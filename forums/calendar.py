@@ -12,7 +12,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -135,6 +135,11 @@ def _event(forum: Forum, request: HttpRequest, stamp: str) -> list[str]:
     return lines
 
 
+def _commitments_named() -> QuerySet:
+    """What the description names of each commitment: its long texts are a forum's worth of kilobytes (issue 9)."""
+    return Commitment.objects.select_related("plan").only("plan__slug", "number", "title", "title_en")
+
+
 def calendar_forums(today: datetime.date) -> list[Forum]:
     """The upcoming forums (today's included) and the PAST_FORUMS latest past ones, in date order."""
     # The primary key breaks ties: the same data must give the same feed, or its ETag would change.
@@ -142,7 +147,7 @@ def calendar_forums(today: datetime.date) -> list[Forum]:
     return list(
         Forum.objects.filter(Q(date__gte=today) | Q(pk__in=latest_past.values("pk")))
         .order_by("date", "start_time", "pk")
-        .prefetch_related(Prefetch("commitments", queryset=Commitment.objects.select_related("plan")))
+        .prefetch_related(Prefetch("commitments", queryset=_commitments_named()))
     )
 
 

@@ -3,11 +3,13 @@ import csv
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from indicators.charts import value_chart
-from indicators.models import Indicator
+from commitments.templatetags.opengov import figure
+from indicators.charts import Chart, value_chart
+from indicators.models import Indicator, IndicatorValueOrigin
 from indicators.sources import describe_reading
 from opengov.api_output import FORMULA_STARTS
 
@@ -26,21 +28,42 @@ def _indicator(plan: str, number: int, pk: int) -> Indicator:
     )
 
 
+def _svg_points(chart: Chart | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """The chart's dots and each line's points attribute ("x,y x,y "), as the SVG writes them: written here
+    rather than by a filter per coordinate, as an indicator read daily for years has thousands of points."""
+    if chart is None:
+        return [], []
+    dots = [(str(x), str(y)) for x, y in chart.points]
+    lines = ["".join(f"{x},{y} " for x, y in segment) for segment in chart.segments]
+    return dots, lines
+
+
 def indicator_detail(request: HttpRequest, plan: str, number: int, pk: int) -> HttpResponse:
     indicator = _indicator(plan, number, pk)
     values = list(indicator.values.order_by("date"))
     commitment = indicator.commitment
+    chart = value_chart(
+        values=[(v.date, v.value) for v in values],
+        baseline=indicator.baseline_value,
+        target=indicator.target_value,
+    )
+    dots, lines = _svg_points(chart)
+    # The table's cells are written here rather than by filters in the loop, for the same reason (issue 9);
+    # each origin's label is translated once.
+    origins = {origin: str(label) for origin, label in IndicatorValueOrigin.choices}
     context = {
         "indicator": indicator,
         "commitment": commitment,
         "values": values,
+        "rows": [
+            (date_format(v.date, "DATE_FORMAT"), figure(v.value), origins.get(v.origin, v.origin), v.note)
+            for v in values
+        ],
         "latest": values[-1] if values else None,
         "source_detail": describe_reading(indicator),
-        "chart": value_chart(
-            values=[(v.date, v.value) for v in values],
-            baseline=indicator.baseline_value,
-            target=indicator.target_value,
-        ),
+        "chart": chart,
+        "dots": dots,
+        "lines": lines,
         "breadcrumbs": [
             (_("Home"), reverse("commitments:home")),
             (commitment.plan.title, commitment.plan.get_absolute_url()),
