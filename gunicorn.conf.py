@@ -26,10 +26,12 @@ keepalive = 5
 # queued on that worker for that second, which was the whole of p99 under load (bench/throughput.sh). The
 # price: `kill -HUP` no longer loads new code; an upgrade restarts the process (docs/operations.md).
 preload_app = True
-# Each worker is replaced after about ten thousand requests, so that a slow leak cannot grow for ever. A
-# new worker compiles its templates afresh on its first pages: rarely enough that it does not show in p99.
-max_requests = 10000
-max_requests_jitter = 1000
+# Each worker is replaced after about a hundred thousand requests, so that a slow leak cannot grow for ever.
+# Each replacement stalls some requests for 170-260 ms (measured by bench/throughput.sh: p99 at 8 connections
+# was 3-9 ms in runs without a replacement, 170-265 ms in some of those with one): at 10,000, a worker under
+# full load (2,000 requests/s) was replaced every 5 s; at 100,000, about once a minute, rarely at usual load.
+max_requests = 100000
+max_requests_jitter = 10000
 # The worker's heartbeat file in memory: a container's overlay disk can stall it long enough for a kill.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # No control socket: its default path is shared by every gunicorn of the user on the host.

@@ -196,7 +196,7 @@ fetch() { curl -s -H 'Accept:' -H 'User-Agent:' -D "$2.headers" -o "$2.body" "$1
 status_of() { sed -n '1s/^[^ ]* \([0-9]*\).*/\1/p' "$1"; }
 
 # CPU time, in clock ticks, of the gunicorn workers: those alive, and those the arbiter has reaped
-# (gunicorn.conf.py's max_requests replaces a worker every thousand requests or so).
+# (gunicorn.conf.py's max_requests replaces a worker after about a hundred thousand requests).
 TICKS="$(getconf CLK_TCK)"
 workers_cpu() {
   local total pid
