@@ -54,6 +54,8 @@ from indicators.models import Indicator, IndicatorDirection, IndicatorRefresh, I
 TITLE_PREFIX = "Données synthétiques — "
 MARK = "(synthétique)"
 VALUE_NOTE = "Valeur synthétique"
+# Seconds after 09:00 over which the history rows of a day are spread.
+WORKING_DAY = 8 * 3600
 # The reason every synthetic history row gives, shown on the public timeline (at most 100 characters).
 HISTORY_REASON = "Historique synthétique, généré pour les tests de charge"
 SUMMARY = "Engagement synthétique, généré pour les tests de charge : ni ce texte ni ces chiffres ne sont réels."
@@ -776,12 +778,15 @@ def history_rows(data: DataSet, ids: Ids, *, first_value_id: int, today: datetim
 
     def add(model: type[models.Model], row: dict, kind: str, at: datetime.datetime, commitment_id: int) -> None:
         historical = model.history.model
+        history_id = ids.take(historical)
         rows[historical].append(
             {
                 **row,
-                "history_id": ids.take(historical),
+                "history_id": history_id,
                 "history_type": kind,
-                "history_date": at,
+                # Spread over the working day, as people enter things: thousands of rows at one instant would
+                # make the latest changes a sort of all of them, which no live database asks for.
+                "history_date": at + datetime.timedelta(seconds=history_id % WORKING_DAY),
                 "history_change_reason": HISTORY_REASON,
                 "history_administration_id": leads.get(commitment_id),
             }
