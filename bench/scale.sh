@@ -73,7 +73,7 @@ if [ "$fill_reference" = true ]; then
   on_database "$REFERENCE_DATABASE" reference_data
 fi
 if [ "$fill_scale" = true ]; then
-  log "Generating the data at scale in $SCALE_DATABASE (generate_scale_data: about a minute)..."
+  log "Generating the data at scale in $SCALE_DATABASE (generate_scale_data: about two minutes)..."
   on_database "$SCALE_DATABASE" .venv/bin/python manage.py generate_scale_data
 fi
 # Statistics up to date, however the data was written: the planner's choices are those of a live database.
