@@ -10,22 +10,25 @@ from urllib.parse import quote
 from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
-# Digits, which every converter of the project's addresses accepts, and which none of their fixed parts holds.
-PLACEHOLDERS = tuple(str(10**12 + position) for position in range(3))
 # What reverse() leaves unquoted in an argument.
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+
+
+def _placeholders(count: int) -> list[str]:
+    # Digits, which every converter of the project's addresses accepts, and which none of their fixed parts holds.
+    return [str(10**12 + position) for position in range(count)]
 
 
 def reverse_with_placeholders(name: str, count: int) -> str:
     """reverse(name) in the active language, placeholders for its `count` arguments: an address that may still be
     made absolute (build_absolute_uri() would quote a template's braces)."""
-    return reverse(name, args=PLACEHOLDERS[:count])
+    return reverse(name, args=_placeholders(count))
 
 
 def as_template(address: str, count: int) -> str:
     """The address from reverse_with_placeholders() as a template for fill()."""
     template = address.replace("{", "{{").replace("}", "}}")
-    for position, placeholder in enumerate(PLACEHOLDERS[:count]):
+    for position, placeholder in enumerate(_placeholders(count)):
         template = template.replace(placeholder, f"{{{position}}}")
     return template
 

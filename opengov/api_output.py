@@ -46,6 +46,16 @@ def with_links(response: Response, *, next_url: str | None, previous_url: str | 
     return response
 
 
+KEYS = ("pk", "-pk", "id", "-id")
+
+
+def total_order(ordering: Sequence[str]) -> list[str]:
+    """The ordering, with the key after it unless it holds one: rows that tie on the rest (a client's
+    ordering=answered_at, where most are not answered) come in the same order every time, so that a row is on
+    one page only and two archives of the same data list them alike."""
+    return list(ordering) if set(KEYS) & set(ordering) else [*ordering, "pk"]
+
+
 class KeysFirstPaginator(Paginator):
     """Finds a page's rows by their keys alone, counted from whichever end of the list is nearer, then reads those
     rows in full.
@@ -66,7 +76,7 @@ class KeysFirstPaginator(Paginator):
             top = self.count
         keys = self.object_list.prefetch_related(None).values("pk")
         ordering = self.object_list.query.order_by
-        if self.count - top < bottom and ordering and ordering[-1] in ("pk", "-pk", "id", "-id"):
+        if self.count - top < bottom and ordering and ordering[-1] in KEYS:
             keys = keys.reverse()[self.count - top : self.count - bottom]
         else:
             keys = keys[bottom:top]
@@ -83,11 +93,9 @@ class Pagination(pagination.PageNumberPagination):
     page_size_query_description = PAGE_SIZE_DESCRIPTION
 
     def paginate_queryset(self, queryset: QuerySet, request: "Request", view: "APIView | None" = None) -> list | None:
-        # An order that ties (a client's ordering=answered_at, where most are not answered) would let a row
-        # appear on two pages and another on none: the key breaks the ties.
         ordering = queryset.query.order_by if isinstance(queryset, QuerySet) else ()
-        if ordering and not {"pk", "-pk", "id", "-id"} & set(ordering):
-            queryset = queryset.order_by(*ordering, "pk")
+        if ordering:
+            queryset = queryset.order_by(*total_order(ordering))
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:

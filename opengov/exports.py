@@ -39,7 +39,7 @@ from commitments.api import AdministrationViewSet, AxisViewSet, CommitmentViewSe
 from forums.api import ContributionViewSet, ForumViewSet
 from indicators.api import IndicatorValueViewSet, IndicatorViewSet
 from opengov.api import PublicViewSet
-from opengov.api_output import CSVRenderer
+from opengov.api_output import CSVRenderer, total_order
 from opengov.middleware import last_data_change
 
 logger = logging.getLogger(__name__)
@@ -223,11 +223,7 @@ class _SiteRequest(HttpRequest):
 def listed_rows(view: PublicViewSet) -> QuerySet:
     """A list's rows in the API's order, the key breaking its ties as in the API's pages: two archives of the
     same data list their rows alike."""
-    queryset = view.get_queryset()
-    ordering = list(view.ordering)
-    if not {"pk", "-pk", "id", "-id"} & set(ordering):
-        ordering.append("pk")
-    return queryset.order_by(*ordering)
+    return view.get_queryset().order_by(*total_order(view.ordering))
 
 
 def _write_archive(file: IO[bytes], directory: Path, extracted: datetime.datetime, *, comment: bytes) -> None:

@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from commitments.reference_data import load_reference_data
 from opengov.celery import app
@@ -40,6 +42,17 @@ def in_process_tasks() -> Iterator[None]:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def fresh_throttle() -> None:
+    """Anonymous throttling counts in the cache: the API's tests each start with a clean count."""
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
 
 
 @pytest.fixture

@@ -1,16 +1,8 @@
-"""What every API test starts from: a fresh anonymous rate count, and a client."""
+"""Every API test starts from a fresh anonymous rate count (the fixtures are in tests/conftest.py)."""
 
 import pytest
-from django.core.cache import cache
-from rest_framework.test import APIClient
 
 
 @pytest.fixture(autouse=True)
-def fresh_throttle() -> None:
-    # Anonymous throttling counts in the cache; each test starts with a clean count.
-    cache.clear()
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
+def _every_test_fresh_throttle(fresh_throttle: None) -> None:
+    pass

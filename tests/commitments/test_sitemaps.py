@@ -135,13 +135,13 @@ def test_each_address_is_that_of_the_page_in_each_language() -> None:
 
     for section, sitemap_class in SITEMAPS.items():
         sitemap = sitemap_class()
-        objects = sitemap.items()
-        arguments = objects.values_list(*sitemap.fields) if sitemap.fields else objects
-        for position, item in enumerate(arguments):
+        objects = list(sitemap.items())
+        arguments = sitemap.items().values_list(*sitemap.fields) if sitemap.fields else objects
+        for page, item in zip(objects, arguments, strict=True):
             for language in ("fr", "en"):
                 with translation.override(language):
-                    page = objects[position].get_absolute_url() if sitemap.fields else reverse(item[0])
-                assert sitemap.path(item, language) == page, (section, item, language)
+                    address = page.get_absolute_url() if sitemap.fields else reverse(item[0])
+                assert sitemap.path(item, language) == address, (section, item, language)
 
 
 def test_an_address_is_formatted_as_reverse_writes_it() -> None:

@@ -6,7 +6,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -24,21 +23,10 @@ from tests.factories import (
     ForumFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttle")]
 
 SECRET_EMAIL = "secret-author@example.org"
 SECRET_REASON = "Raison-privee-de-moderation"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle() -> None:
-    # Anonymous throttling counts in the cache; each test starts with a clean count.
-    cache.clear()
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
 
 
 def _ids(response: object) -> list[int]:
