@@ -41,6 +41,25 @@ PUBLIC_FIELDS: dict[type[models.Model], list[str]] = {
 }
 
 
+# What the timeline reads of the objects history rows point to: what the pages, the feed and the admin's
+# timeline write of them (a commitment's plan, number and title; an administration's name; an indicator's
+# name). Not their texts and lists, which at the OGP scale were most of what the latest changes read.
+LABEL_COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
+    Commitment: ("number", "title", "plan__slug"),
+    Administration: ("name", "name_en", "short_name"),
+    Indicator: ("name", "commitment"),
+}
+# The columns of a history row that say who changed what, when and why.
+HISTORY_COLUMNS = ("id", "history_id", "history_date", "history_type", "history_change_reason", "history_user")
+
+
+def _history(model: type[models.Model]) -> models.QuerySet:
+    """A model's history rows with the columns the timeline compares or names, not the others."""
+    columns = {*HISTORY_COLUMNS, "history_administration", *PUBLIC_FIELDS[model]}
+    parent = {IndicatorValue: "indicator", Commitment: None}.get(model, "commitment")
+    return model.history.only(*columns, *([parent] if parent else []))
+
+
 @dataclass(frozen=True)
 class FieldChange:
     label: str
@@ -62,6 +81,10 @@ class Change:
     # Who made it: shown to coordinators in the admin, never on public pages.
     user_id: int | None = None
     user: Any = None
+    # The history row and the raw values that changed, until _describe writes them as text.
+    source: tuple[type[models.Model], Any, list[tuple[str, Any, Any]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def action(self) -> str:
@@ -89,13 +112,15 @@ class _Labels:
                 if model is Carrier:
                     wanted[Administration].add(row.administration_id)
         ids = {model: wanted[model] - {None} for model in (Axis, Commitment, Administration, Indicator)}
-        indicators = Indicator.objects.in_bulk(ids[Indicator])
+        indicators = Indicator.objects.only(*LABEL_COLUMNS[Indicator]).in_bulk(ids[Indicator])
         # A value's commitment is its indicator's: read with the others.
         ids[Commitment] |= {indicator.commitment_id for indicator in indicators.values()}
         self.names = {
-            Axis: Axis.objects.in_bulk(ids[Axis]),
-            Commitment: Commitment.objects.select_related("plan").in_bulk(ids[Commitment]),
-            Administration: Administration.objects.in_bulk(ids[Administration]),
+            Axis: Axis.objects.only("number", "title").in_bulk(ids[Axis]),
+            Commitment: Commitment.objects.select_related("plan")
+            .only(*LABEL_COLUMNS[Commitment])
+            .in_bulk(ids[Commitment]),
+            Administration: Administration.objects.only(*LABEL_COLUMNS[Administration]).in_bulk(ids[Administration]),
             Indicator: indicators,
         }
 
@@ -141,55 +166,70 @@ def _commitment_id(model: type[models.Model], row: Any, labels: _Labels) -> int 
 
 
 def _changes(records: dict[type[models.Model], list[Any]], labels: _Labels) -> list[Change]:
-    """Turn history rows, each model's in order of object and date, into public changes."""
+    """Turn history rows, each model's in order of object and date, into public changes, not yet described:
+    which fields changed is known, their text is written by _describe for the changes shown only (issue 9:
+    the latest changes read some 800 rows at the OGP scale to show 50)."""
     changes = []
     for model, rows in records.items():
-        names = PUBLIC_FIELDS[model]
+        attnames = [(name, model._meta.get_field(name).attname) for name in PUBLIC_FIELDS[model]]
         previous: dict[int, Any] = {}
         for row in sorted(rows, key=lambda r: (r.id, r.history_date, r.history_id)):
             before = previous.get(row.id)
             previous[row.id] = row
             if row.history_type == "~" and before is None:
                 continue  # its earlier rows were not read: nothing to compare with
-            fields = []
-            for name in names:
-                attname = model._meta.get_field(name).attname
+            diff = []
+            for name, attname in attnames:
                 old = getattr(before, attname) if before is not None and row.history_type == "~" else None
                 new = getattr(row, attname) if row.history_type != "-" else None
                 if row.history_type == "-":
                     old = getattr(row, attname)
                 if old == new or (row.history_type == "+" and new in (None, "")):
                     continue
-                label = str(model._meta.get_field(name).verbose_name)
-                fields.append(
-                    FieldChange(label, _display(model, name, old, labels), _display(model, name, new, labels))
-                )
+                diff.append((name, old, new))
             commitment_id = _commitment_id(model, row, labels)
-            if not fields or commitment_id is None:
+            if not diff or commitment_id is None:
                 continue
             changes.append(
                 Change(
                     at=row.history_date,
                     kind=row.history_type,
-                    subject=_subject(model, row, labels),
+                    subject="",
                     commitment_id=commitment_id,
                     administration_id=row.history_administration_id,
                     reason=row.history_change_reason or "",
-                    fields=fields,
                     user_id=row.history_user_id,
+                    source=(model, row, diff),
                 )
             )
     return changes
 
 
-def _public_changes(records: dict[type[models.Model], list[Any]]) -> list[Change]:
-    """The changes the rows make, each with its commitment and administration; newest first."""
+def _describe(change: Change, labels: _Labels) -> Change:
+    """Write what a change says: its subject, and each field's label, old and new value."""
+    model, row, diff = change.source
+    change.subject = _subject(model, row, labels)
+    change.fields = [
+        FieldChange(
+            str(model._meta.get_field(name).verbose_name),
+            _display(model, name, old, labels),
+            _display(model, name, new, labels),
+        )
+        for name, old, new in diff
+    ]
+    return change
+
+
+def _public_changes(records: dict[type[models.Model], list[Any]], limit: int | None = None) -> list[Change]:
+    """The changes the rows make (the `limit` newest, if given), each with its commitment and administration;
+    newest first."""
     labels = _Labels(records)
     changes = _changes(records, labels)
     for change in changes:
         change.commitment = labels.related(Commitment, change.commitment_id)
         change.administration = labels.related(Administration, change.administration_id)
-    return sorted((c for c in changes if c.commitment), key=lambda c: c.at, reverse=True)
+    shown = sorted((c for c in changes if c.commitment), key=lambda c: c.at, reverse=True)[:limit]
+    return [_describe(change, labels) for change in shown]
 
 
 def _records(commitment_ids: Iterable[int], *, include_private: bool) -> dict[type[models.Model], list[Any]]:
@@ -199,11 +239,11 @@ def _records(commitment_ids: Iterable[int], *, include_private: bool) -> dict[ty
         indicators = indicators.public()
     indicator_ids = list(indicators.values_list("pk", flat=True))
     return {
-        Commitment: list(Commitment.history.filter(id__in=commitment_ids)),
-        Milestone: list(Milestone.history.filter(commitment_id__in=commitment_ids)),
-        Carrier: list(Carrier.history.filter(commitment_id__in=commitment_ids)),
-        Indicator: list(Indicator.history.filter(id__in=indicator_ids)),
-        IndicatorValue: list(IndicatorValue.history.filter(indicator_id__in=indicator_ids)),
+        Commitment: list(_history(Commitment).filter(id__in=commitment_ids)),
+        Milestone: list(_history(Milestone).filter(commitment_id__in=commitment_ids)),
+        Carrier: list(_history(Carrier).filter(commitment_id__in=commitment_ids)),
+        Indicator: list(_history(Indicator).filter(id__in=indicator_ids)),
+        IndicatorValue: list(_history(IndicatorValue).filter(indicator_id__in=indicator_ids)),
     }
 
 
@@ -233,5 +273,5 @@ def latest_changes(limit: int = 50) -> list[Change]:
             latest = latest.filter(indicator_id__in=Indicator.objects.public().values("pk"))
         # With the earlier rows of the same objects, to say what a change changed from; in one query, even
         # for a table without rows.
-        records[model] = list(model.history.filter(id__in=latest.values("id")[:limit]))
-    return _public_changes(records)[:limit]
+        records[model] = list(_history(model).filter(id__in=latest.values("id")[:limit]))
+    return _public_changes(records, limit)

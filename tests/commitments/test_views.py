@@ -11,6 +11,7 @@ from django.utils import timezone
 from commitments import services
 from commitments.models import ActionPlan, Commitment, CommitmentCompletion
 from commitments.sitemaps import SITEMAPS
+from commitments.timeline import latest_changes
 from forums.models import Forum
 from indicators import services as indicator_services
 from tests.factories import (
@@ -221,6 +222,32 @@ def test_updates_page_and_atom_feed(client: Client, db: None) -> None:
     assert "Terminé" in page and "Ouvrir les données" not in page.split("<main")[0]
     assert feed["Content-Type"].startswith("application/atom+xml")
     assert b"<feed" in feed.content and b"Termin" in feed.content
+
+
+def test_the_latest_changes_read_only_what_they_show(db: None) -> None:
+    carrier = CarrierFactory(administration__name_en="Prime Minister")
+    commitment = carrier.commitment
+    Commitment.objects.filter(pk=commitment.pk).update(sources=["https://example.org/source"], ogp_values=["Access"])
+    member = MembershipFactory(administration=carrier.administration)
+    services.set_completion(
+        commitment=commitment, completion=CommitmentCompletion.LIMITED, progress_note="", by=member.user, reason="Bilan"
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        changes = latest_changes()
+    read = " ".join(query["sql"] for query in queries)
+    # What the pages, the feed and the admin write of them, without a query more.
+    with CaptureQueriesContext(connection) as more:
+        shown = [
+            (c.commitment.plan.slug, c.commitment.number, str(c.commitment), str(c.administration), c.subject)
+            for c in changes
+        ]
+        english = [c.administration.name_en for c in changes if c.administration]
+
+    assert len(more) == 0, [query["sql"] for query in more]
+    assert (commitment.plan.slug, commitment.number) in {row[:2] for row in shown} and "Prime Minister" in english
+    # Lists and sources are never shown in a change: not read.
+    assert "ogp_values" not in read and "sources" not in read and "other_ogp_ids" not in read
 
 
 def test_search_finds_plans_commitments_and_indicators_and_escapes_the_query(
