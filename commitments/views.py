@@ -20,6 +20,7 @@ from commitments.timeline import Change, commitment_timeline, latest_changes
 from forums import accountability
 from forums.models import Forum, published_contributions_prefetch
 from indicators.models import Indicator
+from opengov.api_output import KeysFirstPaginator
 
 PAGE_SIZE = 30
 # Plans on a page of the home page: cards, two a row.
@@ -53,8 +54,11 @@ def crumbs(*links: tuple[str, str]) -> list[tuple[str, str]]:
 
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    # A page of plans, the latest first: an instance may hold many members' plans (issue 9).
-    plans = Paginator(ActionPlan.objects.with_progress().order_by("-start_year", "title"), PLANS_PER_PAGE)
+    # A page of plans, the latest first: an instance may hold many members' plans (issue 9). Keys first: an
+    # OFFSET would work out the progress of every plan it skips (11 ms for the last of 50 pages).
+    plans = KeysFirstPaginator(
+        ActionPlan.objects.with_progress().order_by("-start_year", "title", "pk"), PLANS_PER_PAGE
+    )
     page = plans.get_page(request.GET.get("page"))
     for plan in page:
         plan.progress_percent = whole_percent(plan.progress_average)

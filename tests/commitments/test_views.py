@@ -94,6 +94,20 @@ def test_home_shows_the_plans_their_progress_and_the_latest_updates(client: Clie
     assert "<title>" in page and 'name="description"' in page
 
 
+def test_the_home_pages_list_every_plan_once_latest_first(client: Client, db: None) -> None:
+    # 26 plans, some of the same years and titles: the pages (12 a page, the last found by keys first) must
+    # still list each once, in the order of the years, then the titles.
+    plans = [ActionPlanFactory(start_year=2010 + n % 5, title=f"Plan {n % 7}") for n in range(26)]
+    expected = [p.slug for p in sorted(plans, key=lambda p: (-p.start_year, p.title, p.pk))]
+
+    listed = []
+    for number in (1, 2, 3):
+        page = _page(client, f"/?page={number}").split("<main")[1]
+        listed += [slug for slug in re.findall(r'href="/plans/([^/"]+)/"', page) if slug not in listed]
+
+    assert listed == expected
+
+
 def test_home_announces_the_next_forum(client: Client, db: None) -> None:
     ForumFactory(date=datetime.date.today() + datetime.timedelta(days=10), title="Forum à venir", place="Paris")
 
