@@ -29,10 +29,11 @@ from commitments.models import (
 
 class ForumQuerySet(models.QuerySet):
     def upcoming(self, today: datetime.date) -> "ForumQuerySet":
-        return self.filter(date__gte=today).order_by("date", "start_time")
+        # The key last: forums on the same day and hour keep one order, each on one page only.
+        return self.filter(date__gte=today).order_by("date", "start_time", "pk")
 
     def past(self, today: datetime.date) -> "ForumQuerySet":
-        return self.filter(date__lt=today).order_by("-date", "-start_time")
+        return self.filter(date__lt=today).order_by("-date", "-start_time", "-pk")
 
 
 class Forum(models.Model):

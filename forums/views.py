@@ -4,7 +4,6 @@ import math
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -39,7 +38,8 @@ def forum_list(request: HttpRequest) -> HttpResponse:
         .values("count")
     )
     counted = Forum.objects.annotate(contribution_count=Coalesce(Subquery(published), 0))
-    page = Paginator(counted.past(today), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Keys first: an OFFSET would count the contributions of every forum it skips.
+    page = KeysFirstPaginator(counted.past(today), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "upcoming": list(counted.upcoming(today)),
         "page": page,
