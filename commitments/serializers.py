@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
 from commitments.progress import whole_percent
-from opengov.addresses import as_template, fill, reverse_with_placeholders
+from opengov.addresses import Addresses
 
 
 def commitment_key(commitment: Commitment) -> str:
@@ -48,14 +48,9 @@ class SiteLinks(serializers.Serializer):
 
         The URL is resolved once per serializer, with placeholders, and the arguments are put in its place for each
         row: reverse() and build_absolute_uri() for every row of a page cost a fifth of a list's time."""
-        templates: dict[str, str] = self.__dict__.setdefault("_address_templates", {})
-        if name not in templates:
-            address = reverse_with_placeholders(name, len(args))
-            request = self.context.get("request")
-            if request is not None:
-                address = request.build_absolute_uri(address)
-            templates[name] = as_template(address, len(args))
-        return fill(templates[name], args)
+        if "_addresses" not in self.__dict__:
+            self._addresses = Addresses(self.context.get("request"))
+        return self._addresses(name, *args)
 
     def _links(self, api_name: str, args: list[str | int], site_name: str, site_args: list[str | int]) -> dict:
         """The object's addresses; site_name and site_args are those of its get_absolute_url()."""

@@ -14,7 +14,7 @@ from django.utils import translation
 from commitments.models import ActionPlan, Administration, Commitment
 from forums.models import Forum
 from indicators.models import Indicator
-from opengov.addresses import as_template, fill, reverse_with_placeholders
+from opengov.addresses import Addresses
 
 
 class LanguagePairs:
@@ -66,7 +66,7 @@ class _Bilingual(Sitemap):
 
     def __init__(self) -> None:
         super().__init__()
-        self._patterns: dict[str, str] = {}
+        self._addresses: dict[str, Addresses] = {}
 
     def _items(self) -> LanguagePairs:
         # Every item in every language: the pairs are counted rather than listed, so get_languages_for_item() must
@@ -81,11 +81,9 @@ class _Bilingual(Sitemap):
     def path(self, item: tuple, language: str) -> str:
         """The item's address in a language: reverse() once per file and language, then formatting, a twentieth
         of reverse()'s cost per item."""
-        if language not in self._patterns:
-            with translation.override(language):
-                address = reverse_with_placeholders(self.route, len(item))
-            self._patterns[language] = as_template(address, len(item))
-        return fill(self._patterns[language], item)
+        if language not in self._addresses:
+            self._addresses[language] = Addresses(language=language)
+        return self._addresses[language](self.route, *item)
 
 
 class PlanSitemap(_Bilingual):
