@@ -10,6 +10,7 @@ Addresses does both for any page by name, once per name:
     addresses("commitments:detail", "2018-2020", 4)    # "http://host/plans/2018-2020/engagements/4/"
 """
 
+import re
 from urllib.parse import quote
 
 from django.http import HttpRequest
@@ -19,6 +20,8 @@ from django.utils.http import RFC3986_SUBDELIMS
 
 # What reverse() leaves unquoted in an argument.
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+# What quote() leaves as it is whatever it is told is safe.
+UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 def _placeholders(count: int) -> list[str]:
@@ -42,7 +45,12 @@ def as_template(address: str, count: int) -> str:
 
 def fill(template: str, args: list | tuple) -> str:
     """The address for these arguments, quoted as reverse() quotes them."""
-    return template.format(*(quote(str(argument), safe=URL_SAFE) for argument in args))
+    return template.format(*(_quoted(str(argument)) for argument in args))
+
+
+def _quoted(text: str) -> str:
+    # Slugs and numbers, nearly every argument, have nothing to quote: checking costs a fifth of quote().
+    return text if UNQUOTED.fullmatch(text) else quote(text, safe=URL_SAFE)
 
 
 class Addresses:
