@@ -30,8 +30,11 @@ PLANS_PER_PAGE = 12
 SEARCH_COUNT_LIMIT = 1000
 
 
-class LimitedPaginator(Paginator):
-    """Counts at most `limit` objects and one more, which says that there are more (`is_limited`)."""
+class LimitedPaginator(KeysFirstPaginator):
+    """Counts at most `limit` objects and one more, which says that there are more (`is_limited`). A deep page
+    skips keys, not commitments with their lateness."""
+
+    counts_every_row = False
 
     def __init__(self, object_list: QuerySet, per_page: int, limit: int) -> None:
         super().__init__(object_list, per_page)
@@ -205,7 +208,8 @@ def search(request: HttpRequest) -> HttpResponse:
     plans = commitments = indicators = []
     if query:
         plans = ActionPlan.objects.filter(words_match(["title", "title_en", "slug"], query))[:20]
-        matching = Commitment.objects.matching(query).with_related()
+        # Late like on the plan's page: the cards say so.
+        matching = Commitment.objects.matching(query).with_related().with_lateness(timezone.localdate())
         commitments = LimitedPaginator(matching, PAGE_SIZE, SEARCH_COUNT_LIMIT).get_page(request.GET.get("page"))
         indicators = (
             Indicator.objects.public()

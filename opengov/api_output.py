@@ -66,6 +66,9 @@ class KeysFirstPaginator(Paginator):
     every commitment (19 ms) rather than reading 50 of them from the end of two indexes. Only when the order ends
     with a unique key (Pagination adds it), so that it is total and reads the same rows both ways."""
 
+    # Whether count is the length of the list, so that its end is known (not so for a count that stops at a limit).
+    counts_every_row = True
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -76,7 +79,7 @@ class KeysFirstPaginator(Paginator):
             top = self.count
         keys = self.object_list.prefetch_related(None).values("pk")
         ordering = self.object_list.query.order_by
-        if self.count - top < bottom and ordering and ordering[-1] in KEYS:
+        if self.counts_every_row and self.count - top < bottom and ordering and ordering[-1] in KEYS:
             keys = keys.reverse()[self.count - top : self.count - bottom]
         else:
             keys = keys[bottom:top]

@@ -1,5 +1,8 @@
 """The search of commitments: which texts it reads, how it counts, and the indexes that serve it on PostgreSQL."""
 
+import datetime
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -7,7 +10,7 @@ from django.test import Client
 from commitments import views
 from commitments.models import Commitment, words_match
 from indicators.models import Indicator
-from tests.factories import CommitmentFactory, IndicatorFactory
+from tests.factories import CommitmentFactory, IndicatorFactory, MilestoneFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +82,38 @@ def test_the_search_page_counts_its_commitments_up_to_a_limit_and_asks_for_more_
     assert len(many.context["page"]) == 4  # the pages stop at the limit and one more
     assert not few.context["page"].paginator.is_limited and "1 commitment<" in few.content.decode()
     assert last.context["page"].number == 1
+
+
+def test_the_search_cards_say_which_commitments_are_late_and_ids_stay_unique(client: Client) -> None:
+    # Two plans each with a commitment of the same slug: their progress bars must still have ids of their own.
+    late = CommitmentFactory(title="Données en retard", slug="donnees")
+    on_time = CommitmentFactory(title="Données à l'heure", slug="donnees")
+    MilestoneFactory(commitment=late, due_date=datetime.date(2019, 12, 31))
+    MilestoneFactory(commitment=on_time, due_date=datetime.date.today() + datetime.timedelta(days=30))
+
+    page = client.get("/recherche/", {"q": "données"}).content.decode()
+    cards = page.split('class="og-cards"')[1].split("<h2>")[0]
+    ids = re.findall(r'id="([^"]+)"', page)
+
+    assert cards.count("En retard") == 1 and cards.index("Données en retard") < cards.index("En retard")
+    assert len(ids) == len(set(ids))
+
+
+def test_deep_search_pages_list_each_commitment_once_in_order(client: Client, monkeypatch) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for number in range(1, 8):
+        CommitmentFactory(title=f"Algorithmes publics, étape {number}")
+    every = [
+        f"étape {c.title[-1]}"
+        for c in Commitment.objects.matching("algorithmes").order_by("-plan__start_year", "plan__slug", "number")
+    ]
+
+    listed = []
+    for number in (1, 2, 3, 4):
+        page = client.get("/recherche/", {"q": "algorithmes", "page": number}).content.decode()
+        listed += re.findall(r"étape \d", page.split('class="og-cards"')[1].split("<h2>")[0])
+
+    assert listed == every
 
 
 def test_on_postgresql_the_search_can_read_the_trigram_indexes() -> None:
