@@ -233,6 +233,15 @@ class Contribution(models.Model):
                 condition=Q(state=ContributionState.PUBLISHED),
                 name="contribution_published_latest",
             ),
+            # The published questions by commitment: the questions page counts them, finds which administrations and
+            # plans received one and works out their figures from this index alone (with what the figures read), a
+            # probe per commitment rather than a read of every contribution (issue 9; docs/benchmarks.md).
+            models.Index(
+                fields=["commitment"],
+                include=["id", "published_at"],
+                condition=Q(state=ContributionState.PUBLISHED, kind=ContributionKind.QUESTION),
+                name="contribution_question",
+            ),
             # The latest erasure, which every answer reads for its Last-Modified (opengov.middleware): few rows.
             models.Index(fields=["erased_at"], condition=Q(erased_at__isnull=False), name="contribution_erased"),
         ]
