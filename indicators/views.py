@@ -40,7 +40,8 @@ def _svg_points(chart: Chart | None) -> tuple[list[tuple[str, str]], list[str]]:
 
 def indicator_detail(request: HttpRequest, plan: str, number: int, pk: int) -> HttpResponse:
     indicator = _indicator(plan, number, pk)
-    values = list(indicator.values.order_by("date"))
+    # Rows, not model instances: an indicator read daily for years has thousands of values.
+    values = list(indicator.values.order_by("date").values_list("date", "value", "origin", "note", named=True))
     commitment = indicator.commitment
     chart = value_chart(
         values=[(v.date, v.value) for v in values],
