@@ -40,6 +40,18 @@ def test_the_indicator_page_has_a_chart_and_a_table_of_the_same_figures(client: 
     assert ".csv" in page
 
 
+def test_the_table_writes_its_dates_in_the_page_s_language(client: Client, indicator: object) -> None:
+    # Dates are formatted once per date and language for every request (indicators.views._date_text).
+    address = indicator.get_absolute_url()
+    tables = [
+        client.get(path).content.decode().split("<table>")[1].split("</table>")[0]
+        for path in (address, f"/en{address}", address)
+    ]
+
+    assert "<td>30 juin 2018</td>" in tables[0] and tables[2] == tables[0]
+    assert "<td>June 30, 2018</td>" in tables[1] and "juin" not in tables[1]
+
+
 def test_the_csv_download_has_the_same_figures_with_formulas_neutralised(client: Client, indicator: object) -> None:
     response = client.get(indicator.get_absolute_url().rstrip("/") + ".csv")
 
