@@ -224,6 +224,29 @@ def test_an_administration_page_lists_what_it_carries(client: Client, reference_
     assert "/plans/2018-2020/engagements/20/" in page and "/plans/2015-2017/engagements/6/" in page
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/plans/2018-2020/",
+        "/plans/2018-2020/engagements/20/",
+        "/plans/2018-2020/engagements/20/historique/",
+        "/administrations/haute-autorite-transparence-vie-publique/",
+        "/mises-a-jour/",
+        "/recherche/?q=donn%C3%A9es",
+        "/forums/",
+        "/questions/",
+    ],
+)
+def test_a_page_s_title_and_description_are_plain_text(client: Client, reference_data: None, path: str) -> None:
+    page = _page(client, path)
+    title = page.split("<title>")[1].split("</title>")[0]
+    description = re.search(r'<meta name="description" content="([^"]*)"', page).group(1)
+
+    assert title.strip() and "<" not in title and "&lt;" not in title, title
+    assert description.strip() and "&lt;" not in description, description
+
+
 def test_updates_page_and_atom_feed(client: Client, db: None) -> None:
     commitment = CommitmentFactory(title="Ouvrir les données")
     services.set_completion(
