@@ -289,6 +289,12 @@ class Contribution(models.Model):
         return self.kind == ContributionKind.QUESTION
 
     @property
+    def kind_label(self) -> str:
+        # get_kind_display() rebuilds the field's choices at each call: a seventh of a contribution's rendering,
+        # and a page lists thirty (issue 9).
+        return ContributionKind(self.kind).label
+
+    @property
     def waiting_days(self) -> int | None:
         """Calendar days (in the site's time zone) a published question has awaited its answer; None otherwise.
 
