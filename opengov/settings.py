@@ -292,6 +292,9 @@ PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=60)
 # PAGE_CACHE_MAX_BYTES are rendered each time.
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 PAGE_CACHE_MAX_BYTES = env.int("PAGE_CACHE_MAX_BYTES", default=1024 * 1024)
+# What each web process keeps of the answers it served lately, so that serving one again reads only the data
+# version from Redis (opengov.page_cache.KeptAnswers).
+PAGE_CACHE_KEPT_BYTES = env.int("PAGE_CACHE_KEPT_BYTES", default=32 * 1024 * 1024)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

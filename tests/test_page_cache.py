@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import request_finished, request_started
 from django.db import OperationalError, close_old_connections
 from django.test import Client
@@ -17,7 +18,7 @@ from commitments.models import Commitment
 from forums.models import ContributionState
 from forums.services import erase_contributor
 from indicators.services import record_value
-from opengov.page_cache import CACHE_HEADER, data_version
+from opengov.page_cache import CACHE_HEADER, KeptAnswers, data_changed, data_version
 from opengov.wsgi import application
 from tests.factories import ContributionFactory, IndicatorFactory, UserFactory
 
@@ -204,9 +205,8 @@ def test_a_write_without_signals_still_changes_the_version_with_local_memory(
     assert data_version() != before
 
 
-def _wsgi(method: str, path: str, **environ: str) -> tuple[str, dict[str, str], bytes]:
-    """A request to the site's WSGI application, as gunicorn hands it: status, headers, body."""
-    request = {
+def _environ(method: str, path: str, **environ: str) -> dict[str, object]:
+    return {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "QUERY_STRING": "",
@@ -219,6 +219,11 @@ def _wsgi(method: str, path: str, **environ: str) -> tuple[str, dict[str, str], 
         "wsgi.errors": io.StringIO(),
         **environ,
     }
+
+
+def _wsgi(method: str, path: str, **environ: str) -> tuple[str, dict[str, str], bytes]:
+    """A request to the site's WSGI application, as gunicorn hands it: status, headers, body."""
+    request = _environ(method, path, **environ)
     answer: dict[str, object] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
@@ -282,6 +287,37 @@ def test_the_shortcut_never_serves_an_answer_the_data_has_left_behind(
     _, headers, body = _wsgi("GET", indicator.get_absolute_url())
     assert headers[CACHE_HEADER] == "miss" and "4\xa0321" in body.decode()
     assert _wsgi("GET", indicator.get_absolute_url())[1][CACHE_HEADER] == "hit"
+
+
+def test_a_kept_answer_needs_only_the_data_version_from_redis(
+    client: Client, commitment: Commitment, redis_cache: None
+) -> None:
+    url = commitment.get_absolute_url()
+    rendered = client.get(url).content
+    assert _wsgi("GET", url)[1][CACHE_HEADER] == "hit"  # read from Redis, and now kept by this process
+    cache.delete(opengov.page_cache._key(WSGIRequest(_environ("GET", url))))
+
+    kept = _wsgi("GET", url)
+    data_changed()
+    renewed = _wsgi("GET", url)
+
+    # Gone from Redis, its version still current: the process's own copy goes out.
+    assert kept[1][CACHE_HEADER] == "hit" and kept[2] == rendered
+    # Another version: never the kept copy, whatever process renewed it.
+    assert renewed[1][CACHE_HEADER] == "miss" and renewed[2] == rendered
+
+
+def test_a_process_keeps_the_answers_it_served_last_within_its_budget() -> None:
+    kept = KeptAnswers(budget=10)
+    kept.put("a", ("v1", b"aaaa", []))
+    kept.put("b", ("v1", b"bbbb", []))
+    kept.get("a")  # served again: now the most recent
+    kept.put("c", ("v1", b"cccc", []))  # 12 bytes: the least recently served leaves
+    kept.put("huge", ("v1", b"x" * 11, []))  # more than the whole budget: never kept
+    kept.put("a", ("v2", b"AA", []))  # a newer answer replaces the older
+
+    assert kept.get("b") is None and kept.get("huge") is None
+    assert kept.get("a") == ("v2", b"AA", []) and kept.get("c") == ("v1", b"cccc", [])
 
 
 def test_what_the_shortcut_leaves_to_django(client: Client, commitment: Commitment, redis_cache: None) -> None:
