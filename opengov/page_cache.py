@@ -20,6 +20,7 @@ for the API, the Accept header (JSON or CSV).
 """
 
 import hashlib
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -223,23 +224,27 @@ class KeptAnswers:
         self.budget = budget
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._size = 0
+        # gunicorn's sync workers have one thread, but runserver and threaded workers have several.
+        self._lock = threading.Lock()
 
     def get(self, key: str) -> Entry | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
 
     def put(self, key: str, entry: Entry) -> None:
         if len(entry[1]) > self.budget:
             return
-        if key in self._entries:
-            self._size -= len(self._entries.pop(key)[1])
-        self._entries[key] = entry
-        self._size += len(entry[1])
-        while self._size > self.budget:
-            _, oldest = self._entries.popitem(last=False)
-            self._size -= len(oldest[1])
+        with self._lock:
+            if key in self._entries:
+                self._size -= len(self._entries.pop(key)[1])
+            self._entries[key] = entry
+            self._size += len(entry[1])
+            while self._size > self.budget:
+                _, oldest = self._entries.popitem(last=False)
+                self._size -= len(oldest[1])
 
 
 class StoredAnswers:
