@@ -520,6 +520,12 @@ class Commitment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("commitments:detail", args=[self.plan.slug, self.number])
 
+    @property
+    def completion_label(self) -> str:
+        # get_completion_display() rebuilds the field's choices at each call, and lists show dozens (issue 9); the
+        # check constraint commitment_completion_valid keeps the value one of them.
+        return CommitmentCompletion(self.completion).label
+
     def clean(self) -> None:
         if self.axis_id and self.plan_id and self.axis.plan_id != self.plan_id:
             raise ValidationError({"axis": _("The axis must belong to the commitment's plan.")})

@@ -291,7 +291,7 @@ class Contribution(models.Model):
     @property
     def kind_label(self) -> str:
         # get_kind_display() rebuilds the field's choices at each call: a seventh of a contribution's rendering,
-        # and a page lists thirty (issue 9).
+        # and a page lists thirty (issue 9). The check constraint contribution_kind_valid keeps it one of them.
         return ContributionKind(self.kind).label
 
     @property
