@@ -45,6 +45,7 @@ PUBLIC_FIELDS: dict[type[models.Model], list[str]] = {
 # timeline write of them (a commitment's plan, number and title; an administration's name; an indicator's
 # name). Not their texts and lists, which at the OGP scale were most of what the latest changes read.
 LABEL_COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
+    Axis: ("number", "title"),
     Commitment: ("number", "title", "plan__slug"),
     Administration: ("name", "name_en", "short_name"),
     Indicator: ("name", "commitment"),
@@ -116,7 +117,7 @@ class _Labels:
         # A value's commitment is its indicator's: read with the others.
         ids[Commitment] |= {indicator.commitment_id for indicator in indicators.values()}
         self.names = {
-            Axis: Axis.objects.only("number", "title").in_bulk(ids[Axis]),
+            Axis: Axis.objects.only(*LABEL_COLUMNS[Axis]).in_bulk(ids[Axis]),
             Commitment: Commitment.objects.select_related("plan")
             .only(*LABEL_COLUMNS[Commitment])
             .in_bulk(ids[Commitment]),

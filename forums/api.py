@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from commitments.models import Carrier, Commitment
 from commitments.serializers import SiteLinks, commitment_columns, commitment_key_filter, key_of
-from forums.models import Answer, Contribution, ContributionKind, Forum
+from forums.models import Answer, Contribution, ContributionKind, Forum, commitments_discussed
 from opengov.api import PublicViewSet, as_utc, strict_boolean_filter, updated_since_filter
 
 
@@ -19,16 +19,9 @@ def with_commitment_keys(forums: list[Forum]) -> list[Forum]:
 
     A key is all that is shown of a commitment: read as two columns, rather than as a commitment and its plan
     for each of them (some 350 of each for a page of forums at the OGP scale)."""
-    links = (
-        Forum.commitments.through.objects.filter(forum__in=forums)
-        .order_by("commitment")  # the commitments' own order: by plan, then number
-        .values_list("forum_id", "commitment__plan__slug", "commitment__number")
-    )
-    keys: dict[int, list[str]] = {forum.pk: [] for forum in forums}
-    for forum_id, plan_slug, number in links:
-        keys[forum_id].append(key_of(plan_slug, number))
+    discussed = commitments_discussed(forums, "plan__slug", "number")
     for forum in forums:
-        forum.commitment_keys = keys[forum.pk]
+        forum.commitment_keys = [key_of(plan_slug, number) for plan_slug, number in discussed[forum.pk]]
     return forums
 
 

@@ -9,7 +9,6 @@ few traps (CRLF, folding at 75 octets, escaping TEXT values) are each a few line
 
 import datetime
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from commitments.templatetags.opengov import localized
-from forums.models import Forum
+from forums.models import Forum, commitments_discussed
 from opengov.addresses import Addresses
 from opengov.middleware import last_data_change
 
@@ -91,10 +90,10 @@ def _description(forum: Forum, address: Addresses) -> str:
     commitments = [
         _("%(plan)s no. %(number)s %(title)s: %(url)s")
         % {
-            "plan": commitment.plan,
+            "plan": commitment.plan_slug,
             "number": commitment.number,
             "title": localized(commitment, "title"),
-            "url": address("commitments:detail", commitment.plan, commitment.number),
+            "url": address("commitments:detail", commitment.plan_slug, commitment.number),
         }
         for commitment in forum.discussed
     ]
@@ -141,7 +140,7 @@ def _event(forum: Forum, request: HttpRequest, address: Addresses, stamp: str) -
 class Discussed:
     """What the description names of a commitment discussed at a forum."""
 
-    plan: str
+    plan_slug: str
     number: int
     title: str
     title_en: str
@@ -158,18 +157,9 @@ def calendar_forums(today: datetime.date) -> list[Forum]:
         )
     )
     # Rows rather than commitments and plans: building those was half the feed's time at the OGP scale (issue 9).
-    rows = (
-        Forum.commitments.through.objects.filter(forum__in=forums)
-        .order_by("commitment__plan", "commitment__number")
-        .values_list(
-            "forum_id", "commitment__plan__slug", "commitment__number", "commitment__title", "commitment__title_en"
-        )
-    )
-    discussed: dict[int, list[Discussed]] = defaultdict(list)
-    for forum_id, *commitment in rows:
-        discussed[forum_id].append(Discussed(*commitment))
+    discussed = commitments_discussed(forums, "plan__slug", "number", "title", "title_en")
     for forum in forums:
-        forum.discussed = discussed[forum.pk]
+        forum.discussed = [Discussed(*commitment) for commitment in discussed[forum.pk]]
     return forums
 
 
