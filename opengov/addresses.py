@@ -10,6 +10,7 @@ Addresses does both for any page by name, once per name:
     addresses("commitments:detail", "2018-2020", 4)    # "http://host/plans/2018-2020/engagements/4/"
 """
 
+import html
 import re
 from urllib.parse import quote
 
@@ -53,6 +54,14 @@ def _quoted(text: str) -> str:
     return text if UNQUOTED.fullmatch(text) else quote(text, safe=URL_SAFE)
 
 
+def escaped_argument(argument: object) -> str:
+    """An argument as fill() writes it, escaped for HTML or XML as Django's escape() would escape the whole
+    address: escaping works character by character, so an escaped template filled with escaped arguments is the
+    escaped address. What reverse() leaves unquoted includes & and ' (RFC 3986's sub-delimiters)."""
+    text = str(argument)
+    return text if UNQUOTED.fullmatch(text) else html.escape(quote(text, safe=URL_SAFE))
+
+
 class Addresses:
     """reverse(name, args=args) for many rows, absolute for a request's host if given one: each name is reversed
     once, in `language` if given, else in the language active then (one of these serves one request)."""
@@ -63,14 +72,18 @@ class Addresses:
         self._templates: dict[tuple[str, int], str] = {}
 
     def __call__(self, name: str, *args: object) -> str:
-        key = (name, len(args))
+        return fill(self.template(name, len(args)), args)
+
+    def template(self, name: str, count: int) -> str:
+        """The template for fill() of the page `name` with `count` arguments."""
+        key = (name, count)
         if key not in self._templates:
             if self.language is None:
-                address = reverse_with_placeholders(name, len(args))
+                address = reverse_with_placeholders(name, count)
             else:
                 with translation.override(self.language):
-                    address = reverse_with_placeholders(name, len(args))
+                    address = reverse_with_placeholders(name, count)
             if self.request is not None:
                 address = self.request.build_absolute_uri(address)
-            self._templates[key] = as_template(address, len(args))
-        return fill(self._templates[key], args)
+            self._templates[key] = as_template(address, count)
+        return self._templates[key]

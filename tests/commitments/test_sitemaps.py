@@ -2,6 +2,7 @@
 reading every row to count them or to keep a file's worth, nor building a model instance or rendering a
 template per address (issue 9)."""
 
+import html
 import math
 import re
 from collections.abc import Iterator
@@ -127,7 +128,7 @@ def test_the_index_counts_and_a_file_reads_only_its_own_rows(client: Client, mon
     french = re.findall(r"<url><loc>http://testserver(/plans/[^<]+)</loc>", third)
     assert french == [commitment.get_absolute_url() for commitment in expected]
     assert third.count("<url>") == 10
-    assert any("LIMIT 5 OFFSET 10" in query["sql"] for query in queries.captured_queries)
+    assert any("LIMIT 1 OFFSET 10" in query["sql"] for query in queries.captured_queries)
 
 
 def test_each_address_is_that_of_the_page_in_each_language() -> None:
@@ -177,3 +178,36 @@ def test_the_sitemap_runs_as_many_queries_with_four_times_the_data(
     large = _sitemap_queries(client)
 
     assert large == small
+
+
+def test_a_file_escapes_each_argument_as_djangos_template_escapes_the_whole_address() -> None:
+    # Arguments the URL patterns refuse today, should a pattern ever accept them: quoted as reverse() quotes them,
+    # then escaped, "{0}" included.
+    sitemap = PlanSitemap()
+    for slug in ["a b&c", "l'été", 'x<y>"z', "{0}", "2018-2020"]:
+        templates, arguments = sitemap.escaped_templates((slug,), "http://h&s", ["fr", "en"])
+        addresses = [template.format(*arguments) for template in templates]
+        assert addresses == [html.escape(f"http://h&s{sitemap.path((slug,), code)}") for code in ["fr", "en"]], slug
+
+
+def test_the_default_language_of_an_address_is_the_address_without_a_language_prefix() -> None:
+    from tests.factories import ActionPlanFactory
+
+    # Django's view takes "/fr/" out of the whole address, wherever it is; French pages have no prefix here.
+    ActionPlanFactory(slug="fr")
+
+    ours = _file(None, "plans", 1).decode()
+
+    assert '<xhtml:link rel="alternate" hreflang="x-default" href="http://testserver/plans/fr/"/>' in ours
+    assert '<xhtml:link rel="alternate" hreflang="en" href="http://testserver/en/plans/fr/"/>' in ours
+
+
+def test_a_file_does_not_count_its_section(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(SMALL)
+    monkeypatch.setattr(CommitmentSitemap, "limit", 10)
+
+    for page, status in [(1, 200), (8, 200), (9, 404)]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/sitemap-commitments.xml?p={page}")
+        assert response.status_code == status, page
+        assert not any("COUNT(" in query["sql"] for query in queries.captured_queries), page
