@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, Upper
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from opengov.addresses import path_to
 
 
 class HistoryAdministration(models.Model):
@@ -163,7 +164,7 @@ class Administration(models.Model):
         return f"{self.name} ({self.short_name})" if self.short_name else self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("commitments:administration", args=[self.slug])
+        return path_to("commitments:administration", self.slug)
 
 
 def commitment_statistics(owner: str) -> dict[str, models.Expression]:
@@ -253,7 +254,7 @@ class ActionPlan(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("commitments:plan", args=[self.slug])
+        return path_to("commitments:plan", self.slug)
 
     def consultation_state(self, today: datetime.date) -> str:
         """Where the plan's consultation stands: none, upcoming, open or closed (see ConsultationState)."""
@@ -518,7 +519,7 @@ class Commitment(models.Model):
         return _("Commitment %(number)s: %(title)s") % {"number": self.number, "title": self.title}
 
     def get_absolute_url(self) -> str:
-        return reverse("commitments:detail", args=[self.plan.slug, self.number])
+        return path_to("commitments:detail", self.plan.slug, self.number)
 
     @property
     def completion_label(self) -> str:

@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
@@ -25,6 +24,7 @@ from commitments.models import (
     validate_sources,
     within_editable_commitments,
 )
+from opengov.addresses import path_to
 
 
 class ForumQuerySet(models.QuerySet):
@@ -86,7 +86,7 @@ class Forum(models.Model):
         return f"{label} — {self.title or date_format(self.date)}"
 
     def get_absolute_url(self) -> str:
-        return reverse("forums:detail", args=[self.pk])
+        return path_to("forums:detail", self.pk)
 
 
 # How long a contribution may be: a question or an idea, not an essay. Also checked by the database.

@@ -5,7 +5,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -16,6 +15,7 @@ from commitments.models import (
     validate_sources,
     within_editable_commitments,
 )
+from opengov.addresses import path_to
 
 
 class IndicatorDirection(models.TextChoices):
@@ -234,7 +234,7 @@ class Indicator(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("indicators:detail", args=[self.commitment.plan.slug, self.commitment.number, self.pk])
+        return path_to("indicators:detail", self.commitment.plan.slug, self.commitment.number, self.pk)
 
     @property
     def is_automatic(self) -> bool:
