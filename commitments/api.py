@@ -161,7 +161,10 @@ class CommitmentFilter(filters.FilterSet):
     def filter_late(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        return queryset.filter(is_late=value)
+        # By the rule of is_late, as a semi-join: filtering on the annotation would probe every commitment's
+        # milestones one by one (with_lateness()).
+        late = Commitment.objects.late(timezone.localdate()).values("pk")
+        return queryset.filter(pk__in=late) if value else queryset.exclude(pk__in=late)
 
     def filter_words(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.matching(value)

@@ -119,6 +119,20 @@ def test_filters_combine(api: APIClient, reference_data: None) -> None:
     assert [c["number"] for c in ordered["results"]] == [21, 20] and ordered["count"] == 21
 
 
+def test_the_late_filter_selects_what_is_late_says(api: APIClient) -> None:
+    today = datetime.date.today()
+    late = MilestoneFactory(due_date=today - datetime.timedelta(days=3)).commitment
+    MilestoneFactory(commitment=late, due_date=today - datetime.timedelta(days=1))
+    MilestoneFactory(due_date=today - datetime.timedelta(days=3), completed_on=today)
+    MilestoneFactory(due_date=today + datetime.timedelta(days=3))
+
+    answers = {value: api.get("/api/v1/commitments/", {"late": value}).json()["results"] for value in ["true", "false"]}
+
+    assert [item["key"] for item in answers["true"]] == [f"{late.plan.slug}-{late.number}"]
+    assert len(answers["false"]) == 2
+    assert [item["is_late"] for item in answers["true"] + answers["false"]] == [True, False, False]
+
+
 def test_updated_since_returns_what_changed(api: APIClient, reference_data: None) -> None:
     since = datetime.datetime.now(datetime.UTC)
     from commitments import services
