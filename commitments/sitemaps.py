@@ -183,6 +183,10 @@ SITEMAPS = {
 }
 
 
+# The files an index may list, by the sitemap protocol.
+MAX_FILES = 50_000
+
+
 def _pairs_of_file(sitemap: _Bilingual, number: str) -> list[tuple[object, str]]:
     """The (item, language) pairs of file `number`, those of Paginator.page(), and its refusals as Django's view
     words them. A file past the end is found empty rather than by counting the section first, a COUNT of every row
@@ -191,7 +195,8 @@ def _pairs_of_file(sitemap: _Bilingual, number: str) -> list[tuple[object, str]]
         page = int(number)
     except ValueError:
         raise Http404(f"No page '{number}'") from None
-    if page < 1:
+    # Past what an index may list, no file exists: such an OFFSET could overflow the database's integers.
+    if not 1 <= page <= MAX_FILES:
         raise Http404(f"Page {number} empty")
     first = (page - 1) * sitemap.limit
     pairs = sitemap._items()[first : first + sitemap.limit]
@@ -204,7 +209,8 @@ def _pairs_of_file(sitemap: _Bilingual, number: str) -> list[tuple[object, str]]
 @x_robots_tag
 def section_file(request: HttpRequest, section: str) -> HttpResponse:
     """One file of the sitemap, byte for byte what django.contrib.sitemaps.views.sitemap writes (its template,
-    spaceless), written without the template: rendering it took nine tenths of a file of addresses (issue 9).
+    spaceless) but for an x-default Django gets wrong (_pattern), written without the template: rendering it took
+    nine tenths of a file of addresses (issue 9).
 
     The XML of an item's pairs is the same string for every item of the section but for the item's arguments:
     it is written once per file as a format string, then filled once per item."""
