@@ -191,7 +191,7 @@ class CommitmentViewSet(PublicViewSet):
         return (
             Commitment.objects.with_lateness(timezone.localdate())
             .select_related("plan", "axis", "updated_by", "predecessor__plan")
-            .prefetch_related(Prefetch("carriers", queryset=Carrier.objects.select_related("administration")))
+            .prefetch_related(Prefetch("carriers", queryset=Carrier.objects.shown()))
         )
 
     def get_object(self) -> Commitment:

@@ -353,7 +353,7 @@ class CommitmentQuerySet(models.QuerySet):
     def with_related(self) -> "CommitmentQuerySet":
         """What a list of commitments shows, in a fixed number of queries."""
         return self.select_related("plan", "axis", "updated_by").prefetch_related(
-            models.Prefetch("carriers", queryset=Carrier.objects.select_related("administration"))
+            models.Prefetch("carriers", queryset=Carrier.objects.shown())
         )
 
 
@@ -558,6 +558,12 @@ def within_editable_commitments(queryset: models.QuerySet, user: Any, path: str)
 class CarrierQuerySet(models.QuerySet):
     def editable_by(self, user: Any) -> "CarrierQuerySet":
         return within_editable_commitments(self, user, "commitment")
+
+    def shown(self) -> "CarrierQuerySet":
+        """The carriers of a commitment as its pages and the API list them, with their administration: the lead
+        first, then by name. For a prefetch, which reads them a commitment at a time: the default order starts
+        with the commitment, which joined each commitment and its plan to sort by them."""
+        return self.select_related("administration").order_by("role", "administration__name", "pk")
 
 
 class Carrier(models.Model):

@@ -104,7 +104,7 @@ def commitment_detail(request: HttpRequest, plan: str, number: int) -> HttpRespo
     today = timezone.localdate()
     commitment = get_object_or_404(
         Commitment.objects.select_related("plan", "axis", "updated_by", "predecessor__plan").prefetch_related(
-            Prefetch("carriers", queryset=Carrier.objects.select_related("administration")),
+            Prefetch("carriers", queryset=Carrier.objects.shown()),
             Prefetch("successors", queryset=Commitment.objects.select_related("plan")),
             "milestones",
             Prefetch(
