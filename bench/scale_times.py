@@ -212,7 +212,7 @@ def report(run: dict[str, Any]) -> None:
     """The markdown report: the data sets, then a row per page."""
     sets = run["data sets"]
     name = run["baseline"]
-    short = name[:5]
+    short = "ref" if name == "reference" else name
     if name == "reference":
         print("## Data")
     else:
