@@ -8,6 +8,10 @@ Addresses does both for any page by name, once per name:
 
     addresses = Addresses(request)                     # absolute for the request's host; Addresses() for paths
     addresses("commitments:detail", "2018-2020", 4)    # "http://host/plans/2018-2020/engagements/4/"
+
+path_to() does it for the models' get_absolute_url(), its templates kept for the life of the process:
+
+    path_to("commitments:detail", "2018-2020", 4)      # "/plans/2018-2020/engagements/4/" (in French)
 """
 
 import html
