@@ -1,16 +1,12 @@
 import csv
-import datetime
-import functools
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.text import slugify
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from commitments.templatetags.opengov import figure
+from commitments.templatetags.opengov import day, figure
 from indicators.charts import Chart, value_chart
 from indicators.models import Indicator, IndicatorValueOrigin
 from indicators.sources import describe_reading
@@ -20,14 +16,6 @@ from opengov.api_output import FORMULA_STARTS
 def csv_text(value: str) -> str:
     """Text for a CSV cell, neutralised so that a spreadsheet shows it rather than runs it."""
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
-@functools.lru_cache(maxsize=8192)
-def _date_text(date: datetime.date, language: str) -> str:
-    """A value's date as the table writes it, in `language` (the active one). Kept: the same dates recur in every
-    indicator and request (monthly values share their first days; ten years of daily ones are 3,650 dates), and
-    formatting one cost a third of its row at the OGP scale (issue 9)."""
-    return date_format(date, "DATE_FORMAT")
 
 
 def _indicator(plan: str, number: int, pk: int) -> Indicator:
@@ -63,14 +51,11 @@ def indicator_detail(request: HttpRequest, plan: str, number: int, pk: int) -> H
     # The table's cells are written here rather than by filters in the loop, for the same reason (issue 9);
     # each origin's label is translated once.
     origins = {origin: str(label) for origin, label in IndicatorValueOrigin.choices}
-    language = get_language()
     context = {
         "indicator": indicator,
         "commitment": commitment,
         "values": values,
-        "rows": [
-            (_date_text(v.date, language), figure(v.value), origins.get(v.origin, v.origin), v.note) for v in values
-        ],
+        "rows": [(day(v.date), figure(v.value), origins.get(v.origin, v.origin), v.note) for v in values],
         "latest": values[-1] if values else None,
         "source_detail": describe_reading(indicator),
         "chart": chart,

@@ -41,7 +41,7 @@ def test_the_indicator_page_has_a_chart_and_a_table_of_the_same_figures(client: 
 
 
 def test_the_table_writes_its_dates_in_the_page_s_language(client: Client, indicator: object) -> None:
-    # Dates are formatted once per date and language for every request (indicators.views._date_text).
+    # Dates are formatted once per date and language for every request (`day` in commitments.templatetags.opengov).
     address = indicator.get_absolute_url()
     tables = [
         client.get(path).content.decode().split("<table>")[1].split("</table>")[0]

@@ -1,0 +1,25 @@
+from typing import Any
+
+from django import template
+from django.utils.safestring import SafeString
+
+from forums import cards
+from forums.accountability import Figures
+from forums.models import Contribution
+
+register = template.Library()
+
+
+@register.simple_tag
+def contribution_card(contribution: Contribution) -> SafeString:
+    return cards.contribution_card(contribution)
+
+
+@register.simple_tag
+def contribution_subject(contribution: Contribution) -> SafeString:
+    return cards.contribution_subject(contribution)
+
+
+@register.simple_tag
+def figures_row(subject: Any, figures: Figures, name_field: str) -> SafeString:
+    return cards.figures_row(subject, figures, name_field)
