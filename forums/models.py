@@ -12,6 +12,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -82,7 +83,8 @@ class Forum(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = _("Open d'État #%(number)s") % {"number": self.number} if self.number else _("Open d'État")
+        # gettext, not the lazy _: a list names tens of forums, and a lazy message costs a proxy at each step.
+        label = gettext("Open d'État #%(number)s") % {"number": self.number} if self.number else gettext("Open d'État")
         return f"{label} — {self.title or date_format(self.date)}"
 
     def get_absolute_url(self) -> str:

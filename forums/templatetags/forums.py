@@ -5,7 +5,7 @@ from django.utils.safestring import SafeString
 
 from forums import cards
 from forums.accountability import Figures
-from forums.models import Contribution
+from forums.models import Contribution, Forum
 
 register = template.Library()
 
@@ -23,3 +23,8 @@ def contribution_subject(contribution: Contribution) -> SafeString:
 @register.simple_tag
 def figures_row(subject: Any, figures: Figures, name_field: str) -> SafeString:
     return cards.figures_row(subject, figures, name_field)
+
+
+@register.simple_tag
+def forum_row(forum: Forum) -> SafeString:
+    return cards.forum_row(forum)

@@ -126,3 +126,30 @@ def test_a_row_of_figures_names_its_subject_in_the_page_s_language_with_its_figu
     # No question yet (one unpublished between the page's two queries): dashes, not "None".
     assert "<td>0</td><td>0</td><td>— %</td><td>—</td>" in cards.figures_row(administration, Figures(), "name")
     assert Figures(median_delay=datetime.timedelta(hours=36)).median_days == Decimal("1.5")
+
+
+def test_a_forum_row_says_when_which_where_and_how_many_contributions() -> None:
+    forum = ForumFactory(
+        number=12,
+        title="Données <ouvertes>",
+        date=datetime.date(2019, 3, 5),
+        start_time=datetime.time(14, 30),
+        theme="T" * 200,
+        place="",
+    )
+    forum.contribution_count = 1500
+
+    assert cards.forum_row(forum) == (
+        "    <tr>\n"
+        "      <td>5 mars 2019, 14:30</td>\n"
+        f'      <td><a href="/forums/{forum.pk}/">Open d&#x27;État n° 12 — Données &lt;ouvertes&gt;</a>'
+        f'<br><span class="fr-text--sm">{"T" * 139}…</span></td>\n'
+        "      <td>—</td>\n"
+        "      <td>1\xa0500</td>\n"
+        "    </tr>\n"
+    )
+    with translation.override("en"):
+        assert "<td>March 5, 2019, 2:30 p.m.</td>" in cards.forum_row(forum)
+    forum.start_time, forum.theme, forum.place, forum.contribution_count = None, "", "Paris & Lyon", 0
+    assert "<td>5 mars 2019</td>" in cards.forum_row(forum)
+    assert "</a></td>\n      <td>Paris &amp; Lyon</td>\n      <td>0</td>" in cards.forum_row(forum)
