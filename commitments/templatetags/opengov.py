@@ -8,8 +8,11 @@ from django.conf import settings
 from django.core.paginator import Page
 from django.urls import translate_url
 from django.utils.formats import date_format, number_format
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 
+from commitments import cards
+from commitments.models import Commitment
 from commitments.permissions import can_edit_commitment
 
 register = template.Library()
@@ -90,3 +93,18 @@ def elided_pages(page: Page) -> list:
     """The page numbers to link: the first, the last and two on each side of this one, "…" between. Every
     number would be hundreds of links on a list the size of every OGP member's."""
     return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+@register.simple_tag
+def commitment_card(commitment: Commitment) -> SafeString:
+    return cards.commitment_card(commitment)
+
+
+@register.simple_tag
+def progress_bar(progress: int | None, id: str) -> SafeString:
+    return cards.progress_bar(progress, id)
+
+
+@register.simple_tag
+def completion_badge(commitment: Commitment) -> SafeString:
+    return cards.completion_badge(commitment)
