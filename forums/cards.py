@@ -4,21 +4,21 @@ or a plan, a forum in the list of forums.
 Written in Python, not in templates, for speed (issue 9, docs/adr/0008-rows-written-in-python.md): a page lists up
 to thirty contributions, sixty rows of figures or thirty forums, and Django's template engine took 0.1 to 0.4 ms
 to write each of them. The sentences are the same messages as before, so their translations stand. Every value
-goes through `_text` (the escaping of Django's `escape`, without its laziness checks, a third of a row's cost)
-before it is put into a format string; only what is built here is marked safe.
+goes through `commitments.cards.text` before it is put into a format string; only what is built here is marked
+safe.
 """
 
 import datetime
-import html
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
-from django.utils.formats import localize, time_format
+from django.utils.formats import time_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 
+from commitments.cards import count, text
 from commitments.templatetags.opengov import day, figure, localized
 from forums.accountability import Figures
 from forums.models import Answer, Contribution, Forum
@@ -58,23 +58,13 @@ _THEME = '<br><span class="fr-text--sm">{theme}</span>'
 THEME_LENGTH = 140
 
 
-def _text(value: object) -> str:
-    """A value as text in HTML: what Django's `escape` writes."""
-    return html.escape(str(value))
-
-
 def _lines(text: str) -> str:
     """A text's lines, as the `linebreaksbr` filter writes them."""
-    return _text(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
-
-
-def _count(number: int) -> str:
-    # Below a thousand a count is its digits in every language; localize() costs as much as the rest of a row.
-    return str(number) if -1000 < number < 1000 else localize(number)
+    return text(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
 def _day(moment: datetime.datetime) -> str:
-    return _text(day(timezone.localtime(moment)))
+    return text(day(timezone.localtime(moment)))
 
 
 def _sentence(translated: str, **values: str) -> str:
@@ -96,7 +86,7 @@ def contribution_card(contribution: Contribution) -> SafeString:
     The contribution comes with its answer and the answer's administration (`for_display`,
     `published_contributions_prefetch`)."""
     if contribution.display_name:
-        author = _sentence(gettext("from %(name)s"), name=_text(contribution.display_name))
+        author = _sentence(gettext("from %(name)s"), name=text(contribution.display_name))
     else:
         author = gettext("from an anonymous contributor")  # our message, as {% translate %} writes it
     answer = _answer(contribution)
@@ -108,21 +98,21 @@ def contribution_card(contribution: Contribution) -> SafeString:
             answered=_sentence(
                 gettext("Answered on %(date)s by %(name)s"),
                 date=_day(answer.answered_at),
-                name=_text(answer.administration.name),
+                name=text(answer.administration.name),
             ),
             changed=changed,
             body=_lines(answer.body),
         )
     elif (days := contribution.waiting_days) is not None:
         waiting = ngettext("Awaiting an answer for %(days)s day", "Awaiting an answer for %(days)s days", days)
-        after = _WAITING.format(waiting=_sentence(waiting, days=_text(_count(days))))
+        after = _WAITING.format(waiting=_sentence(waiting, days=text(count(days))))
     else:
         after = ""
     return mark_safe(
         _CONTRIBUTION.format(
             key=contribution.pk,
             tone=" fr-badge--blue-ecume" if contribution.is_question else "",
-            kind=_text(contribution.kind_label),
+            kind=text(contribution.kind_label),
             author=author,
             published=_sentence(gettext("published on %(date)s"), date=_day(contribution.published_at)),
             body=_lines(contribution.body),
@@ -137,11 +127,11 @@ def contribution_subject(contribution: Contribution) -> SafeString:
     The contribution comes with its commitment's plan and its forum (`for_display`)."""
     if contribution.commitment_id:
         commitment = contribution.commitment
-        number = _sentence(gettext("Commitment %(number)s"), number=_text(_count(commitment.number)))
-        subject = f"{_text(commitment.plan.slug)} — {number}"
+        number = _sentence(gettext("Commitment %(number)s"), number=text(count(commitment.number)))
+        subject = f"{text(commitment.plan.slug)} — {number}"
     else:
-        subject = _text(contribution.forum)
-    return mark_safe(_SUBJECT.format(address=_text(contribution.get_absolute_url()), subject=subject))
+        subject = text(contribution.forum)
+    return mark_safe(_SUBJECT.format(address=text(contribution.get_absolute_url()), subject=subject))
 
 
 def figures_row(subject: Any, figures: Figures, name_field: str) -> SafeString:
@@ -149,15 +139,15 @@ def figures_row(subject: Any, figures: Figures, name_field: str) -> SafeString:
     language."""
     median = "—"
     if figures.median_days is not None:
-        median = _sentence(gettext("%(days)s days"), days=_text(figure(figures.median_days)))
+        median = _sentence(gettext("%(days)s days"), days=text(figure(figures.median_days)))
     share = figures.share_percent
     return mark_safe(
         _FIGURES.format(
-            address=_text(subject.get_absolute_url()),
-            name=_text(localized(subject, name_field)),
-            received=_text(_count(figures.received)),
-            answered=_text(_count(figures.answered)),
-            share="—" if share is None else _text(_count(share)),
+            address=text(subject.get_absolute_url()),
+            name=text(localized(subject, name_field)),
+            received=text(count(figures.received)),
+            answered=text(count(figures.answered)),
+            share="—" if share is None else text(count(share)),
             median=median,
         )
     )
@@ -172,14 +162,14 @@ def forum_row(forum: Forum) -> SafeString:
         when = f"{when}, {time_format(forum.start_time, 'TIME_FORMAT')}"
     theme = ""
     if forum.theme:
-        theme = _THEME.format(theme=_text(Truncator(forum.theme).chars(THEME_LENGTH)))
+        theme = _THEME.format(theme=text(Truncator(forum.theme).chars(THEME_LENGTH)))
     return mark_safe(
         _FORUM.format(
-            date=_text(when),
-            address=_text(forum.get_absolute_url()),
-            name=_text(forum),
+            date=text(when),
+            address=text(forum.get_absolute_url()),
+            name=text(forum),
             theme=theme,
-            place=_text(forum.place or "—"),
-            contributions=_text(_count(forum.contribution_count)),
+            place=text(forum.place or "—"),
+            contributions=text(count(forum.contribution_count)),
         )
     )
