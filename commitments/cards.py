@@ -89,11 +89,12 @@ def commitment_card(commitment: Commitment) -> SafeString:
 
     The commitment comes as `with_related()` reads it; `with_lateness()` adds whether it is late."""
     english = get_language() == "en"
+    support = gettext("support")
     names = []
     for carrier in commitment.carriers.all():
         administration = carrier.administration
         name = text((english and administration.name_en) or administration.name)
-        names.append(f"{name} ({gettext('support')})" if carrier.role == "support" else name)
+        names.append(f"{name} ({support})" if carrier.role == "support" else name)
     axis = commitment.axis
     detail = " · ".join(
         part

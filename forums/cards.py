@@ -58,9 +58,9 @@ _THEME = '<br><span class="fr-text--sm">{theme}</span>'
 THEME_LENGTH = 140
 
 
-def _lines(text: str) -> str:
+def _lines(body: str) -> str:
     """A text's lines, as the `linebreaksbr` filter writes them."""
-    return text(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
+    return text(body.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
 def _day(moment: datetime.datetime) -> str:
