@@ -6,6 +6,7 @@ from rest_framework import serializers
 from commitments.models import ActionPlan, Administration, Axis, Carrier, Commitment, Milestone
 from commitments.progress import whole_percent
 from opengov.addresses import Addresses
+from opengov.api_output import QuickRows
 
 
 def commitment_key(commitment: Commitment) -> str:
@@ -80,7 +81,7 @@ LINKS_SCHEMA = {
 }
 
 
-class PlanSerializer(serializers.ModelSerializer, SiteLinks):
+class PlanSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
     predecessor = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text=_("Slug of the previous plan of the same owner.")
     )
@@ -121,7 +122,7 @@ class PlanSerializer(serializers.ModelSerializer, SiteLinks):
         return self._links("plan-detail", [plan.slug], "commitments:plan", [plan.slug])
 
 
-class AxisSerializer(serializers.ModelSerializer):
+class AxisSerializer(QuickRows, serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text=_("Slug of the plan."))
     plan_is_synthetic = plan_is_synthetic_field("plan.is_synthetic")
     progress = serializers.SerializerMethodField(
@@ -148,7 +149,7 @@ class AxisSerializer(serializers.ModelSerializer):
         return whole_percent(axis.progress_average)
 
 
-class AdministrationSerializer(serializers.ModelSerializer, SiteLinks):
+class AdministrationSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
     links = LinksField()
 
     class Meta:
@@ -172,7 +173,7 @@ class AdministrationSerializer(serializers.ModelSerializer, SiteLinks):
         return self._links("administration-detail", [slug], "commitments:administration", [slug])
 
 
-class CarrierSerializer(serializers.ModelSerializer):
+class CarrierSerializer(QuickRows, serializers.ModelSerializer):
     administration = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text=_("Slug of the administration.")
     )
@@ -183,7 +184,7 @@ class CarrierSerializer(serializers.ModelSerializer):
         fields = ["administration", "name", "role"]
 
 
-class CommitmentSerializer(serializers.ModelSerializer, SiteLinks):
+class CommitmentSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
     key = serializers.SerializerMethodField(help_text=_("Stable identifier: the plan's slug and the number."))
     plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text=_("Slug of the plan."))
     plan_is_synthetic = plan_is_synthetic_field("plan.is_synthetic")
@@ -247,7 +248,7 @@ class CommitmentSerializer(serializers.ModelSerializer, SiteLinks):
         return self._links("commitment-detail", [commitment_key(commitment)], "commitments:detail", site_args)
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+class MilestoneSerializer(QuickRows, serializers.ModelSerializer):
     # Reads the annotations of commitment_columns("commitment") (not a docstring: the schema would show it).
     commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment."))
     plan_is_synthetic = plan_is_synthetic_field()

@@ -12,6 +12,7 @@ from commitments.models import Carrier, Commitment
 from commitments.serializers import SiteLinks, commitment_columns, commitment_key_filter, key_of
 from forums.models import Answer, Contribution, ContributionKind, Forum, commitments_discussed
 from opengov.api import PublicViewSet, as_utc, strict_boolean_filter, updated_since_filter
+from opengov.api_output import QuickRows
 
 
 def with_commitment_keys(forums: list[Forum]) -> list[Forum]:
@@ -31,7 +32,7 @@ class ForumListSerializer(serializers.ListSerializer):
         return super().to_representation(with_commitment_keys(forums))
 
 
-class ForumSerializer(serializers.ModelSerializer):
+class ForumSerializer(QuickRows, serializers.ModelSerializer):
     commitments = serializers.SerializerMethodField(help_text=_("Keys of the commitments discussed."))
 
     class Meta:
@@ -96,7 +97,7 @@ class ForumViewSet(PublicViewSet):
     queryset = Forum.objects.all()
 
 
-class AnswerSerializer(serializers.ModelSerializer):
+class AnswerSerializer(QuickRows, serializers.ModelSerializer):
     administration = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text=_("Slug of the administration that answered.")
     )
@@ -110,7 +111,7 @@ class AnswerSerializer(serializers.ModelSerializer):
         fields = ["administration", "administration_name", "body", "answered_at", "updated_at"]
 
 
-class ContributionSerializer(serializers.ModelSerializer, SiteLinks):
+class ContributionSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
     # Reads the annotations of commitment_columns("commitment") (not a docstring: the schema would show it).
     # The author's e-mail address and a rejection's reason are private: never add them here.
     commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment; null if about a forum only."))

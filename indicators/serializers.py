@@ -4,9 +4,10 @@ from rest_framework import serializers
 
 from commitments.serializers import LINKS_SCHEMA, LinksField, SiteLinks, key_of, plan_is_synthetic_field
 from indicators.models import Indicator, IndicatorValue
+from opengov.api_output import QuickRows
 
 
-class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
+class IndicatorSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
     # Reads the annotations of commitment_columns("commitment") (not a docstring: the schema would show it).
     commitment = serializers.SerializerMethodField(help_text=_("Key of the commitment."))
     plan_is_synthetic = plan_is_synthetic_field()
@@ -55,7 +56,7 @@ class IndicatorSerializer(serializers.ModelSerializer, SiteLinks):
         return self._links("indicator-detail", [indicator.pk], "indicators:detail", site_args)
 
 
-class IndicatorValueSerializer(serializers.ModelSerializer):
+class IndicatorValueSerializer(QuickRows, serializers.ModelSerializer):
     indicator = serializers.PrimaryKeyRelatedField(read_only=True, help_text=_("Identifier of the indicator."))
 
     class Meta:
