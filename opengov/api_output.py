@@ -7,6 +7,7 @@ they must import without the rest of the framework.
 import base64
 import binascii
 import csv
+import datetime
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -281,17 +282,19 @@ class CSVRenderer(renderers.BaseRenderer):
 # --- Rows written without the framework's steps for each field ------------------------------------------
 
 
-def _iso(value: Any) -> str:
-    return value.isoformat()
-
-
 def _same(value: Any) -> Any:
     return value
 
 
+def _of_type(kind: type | tuple[type, ...], write: Any, field: Any) -> Any:
+    """`write` for the values of `kind`, which is what the database gives; the field's own writing for any other
+    (a string in a date field, an Enum in a choice field...), so that the answer stays the framework's."""
+    return lambda value: write(value) if isinstance(value, kind) else field.to_representation(value)
+
+
 def _choice(field: Any) -> Any:
     values = field.choice_strings_to_values
-    return lambda value: value if value == "" else values.get(str(value), value)
+    return _of_type(str, lambda value: value if value == "" else values.get(value, value), field)
 
 
 def _plain_writer(field: Any) -> Any:
@@ -307,15 +310,16 @@ def _plain_writer(field: Any) -> Any:
     if writes is fields.IntegerField.to_representation:
         return int
     if writes is fields.BooleanField.to_representation:
-        return bool  # what the field writes of a boolean; a model's booleans are booleans
+        return _of_type(bool, _same, field)
     if writes is fields.JSONField.to_representation and not field.binary:
         return _same
     if writes is fields.ChoiceField.to_representation:
         return _choice(field)
-    if writes is fields.DateField.to_representation:
-        return _iso if getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601 else None
-    if writes is fields.TimeField.to_representation:
-        return _iso if getattr(field, "format", api_settings.TIME_FORMAT) == ISO_8601 else None
+    if writes is fields.DateField.to_representation and getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601:
+        # A date field refuses a moment: datetime is a date, and goes to the field.
+        return lambda value: value.isoformat() if type(value) is datetime.date else field.to_representation(value)
+    if writes is fields.TimeField.to_representation and getattr(field, "format", api_settings.TIME_FORMAT) == ISO_8601:
+        return _of_type(datetime.time, datetime.time.isoformat, field)
     return None
 
 

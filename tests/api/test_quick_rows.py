@@ -5,6 +5,10 @@ same data: with the serializers' quick rows, then with the framework's own Seria
 their place. The answers must be the same bytes, in French and in English.
 """
 
+import datetime
+import enum
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -19,21 +23,10 @@ from opengov.api_output import QuickRows
 
 pytestmark = pytest.mark.django_db
 
-LISTS = [
-    "plans",
-    "axes",
-    "administrations",
-    "commitments",
-    "milestones",
-    "indicators",
-    "indicator-values",
-    "forums",
-    "contributions",
-]
 
-
-def _paths() -> list[str]:
-    paths = [f"/api/v1/{name}/{query}" for name in LISTS for query in ("", "?page_size=2", "?format=csv")]
+def _paths(client: Client) -> list[str]:
+    lists = client.get("/api/v1/").json()  # every list the router serves
+    paths = [f"/api/v1/{name}/{query}" for name in lists for query in ("", "?page_size=2", "?format=csv")]
     paths += ["/api/v1/commitments/?q=donn%C3%A9es", "/api/v1/commitments/?late=true"]
     paths.append("/api/v1/contributions/?page=last")
     commitment = Commitment.objects.select_related("plan").order_by("pk").first()
@@ -70,7 +63,7 @@ def test_every_answer_of_the_api_is_what_the_framework_writes(
         replace=False,
         today=timezone.localdate(),
     )
-    paths = _paths()
+    paths = _paths(client)
 
     quick = _answers(client, paths)
     monkeypatch.setattr(QuickRows, "to_representation", serializers.Serializer.to_representation)
@@ -81,3 +74,40 @@ def test_every_answer_of_the_api_is_what_the_framework_writes(
     different = [key for key in quick if quick[key] != framework[key]]
     assert not different, different
     assert len(quick) == 2 * len(paths) >= 70
+
+
+class _Colour(enum.Enum):
+    RED = "red"
+
+
+class _Row(QuickRows, serializers.Serializer):
+    flag = serializers.BooleanField()
+    day = serializers.DateField()
+    hour = serializers.TimeField()
+    colour = serializers.ChoiceField(choices=[("red", "Red")])
+    count = serializers.IntegerField()
+    name = serializers.CharField()
+    shown = serializers.SerializerMethodField()
+
+    def get_shown(self, row: object) -> str:
+        return f"{row.name}!"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        # What the database gives.
+        {"flag": True, "day": datetime.date(2020, 1, 2), "hour": datetime.time(9, 30), "colour": "red", "count": 3},
+        # Anything else goes to the framework's own field: a text boolean, a date or an hour as text, an Enum.
+        {"flag": "false", "day": "2020-01-02", "hour": "09:30", "colour": _Colour.RED, "count": "4"},
+        {"flag": None, "day": None, "hour": None, "colour": "", "count": None},
+    ],
+)
+def test_a_row_is_the_framework_s_whatever_the_values(values: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    row = SimpleNamespace(name="Étalab", **values)
+
+    quick = _Row(row).data
+    monkeypatch.setattr(QuickRows, "to_representation", serializers.Serializer.to_representation)
+
+    assert quick == _Row(row).data
+    assert quick["shown"] == "Étalab!"
