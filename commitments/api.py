@@ -1,6 +1,6 @@
 import re
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -190,7 +190,11 @@ class CommitmentViewSet(PublicViewSet):
     def get_queryset(self) -> QuerySet:
         return (
             Commitment.objects.with_lateness(timezone.localdate())
-            .select_related("plan", "axis", "updated_by", "predecessor__plan")
+            .select_related("plan", "axis", "updated_by")
+            # Of the predecessor, its key alone: joined whole, it read every column of a second commitment a row.
+            .annotate(predecessor_plan_slug=F("predecessor__plan__slug"), predecessor_number=F("predecessor__number"))
+            # The search's own copy of the texts, in upper case: the API never writes it (issue 9).
+            .defer("search_text")
             .prefetch_related(Prefetch("carriers", queryset=Carrier.objects.shown()))
         )
 

@@ -240,7 +240,10 @@ class CommitmentSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_predecessor(self, commitment: Commitment) -> str | None:
-        return commitment_key(commitment.predecessor) if commitment.predecessor_id else None
+        # From the view's annotations (CommitmentViewSet.get_queryset), not a joined commitment.
+        if not commitment.predecessor_id:
+            return None
+        return key_of(commitment.predecessor_plan_slug, commitment.predecessor_number)
 
     @extend_schema_field(LINKS_SCHEMA)
     def get_links(self, commitment: Commitment) -> dict:
