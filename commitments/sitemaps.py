@@ -71,6 +71,8 @@ class _Bilingual(Sitemap):
         super().__init__()
         self._addresses: dict[str, Addresses] = {}
         self._escaped_templates: dict[tuple[str, int], tuple[str, ...]] = {}
+        # A file's items repeat their arguments (a plan's slug, the numbers 1 to 30): each is escaped once.
+        self._escaped_arguments: dict[object, str] = {}
 
     def _items(self) -> LanguagePairs:
         # Every item in every language: the pairs are counted rather than listed, so get_languages_for_item() must
@@ -98,7 +100,11 @@ class _Bilingual(Sitemap):
                 html.escape(site) + html.escape(self._addresses_in(code).template(self.route, len(item)))
                 for code in languages
             )
-        return self._escaped_templates[key], [escaped_argument(argument) for argument in item]
+        escaped = self._escaped_arguments
+        for argument in item:
+            if argument not in escaped:
+                escaped[argument] = escaped_argument(argument)
+        return self._escaped_templates[key], [escaped[argument] for argument in item]
 
     def _addresses_in(self, language: str) -> Addresses:
         if language not in self._addresses:
