@@ -8,7 +8,7 @@ alike; each times the request inside its own process: from the call to the appli
 body. For each page: one unmeasured request on each side (which must answer 200), then REPEAT timed ones, then one
 whose queries are counted.
 
-    python bench/scale_times.py REFERENCE_DATABASE_URL SCALE_DATABASE_URL OUTPUT.json [--repeat 15]
+    python bench/scale_times.py REFERENCE_DATABASE_URL SCALE_DATABASE_URL OUTPUT.json [--repeat 51]
     python bench/scale_times.py --baseline small SMALL_DATABASE_URL SCALE_DATABASE_URL OUTPUT.json
 
 The first database holds the reference data (the bar), or with --baseline small the synthetic data at a smaller
@@ -258,7 +258,7 @@ def main() -> int:
     parser.add_argument("reference", help="database URL of the reference data (or the smaller: --baseline small)")
     parser.add_argument("scale", help="database URL of the data at scale")
     parser.add_argument("output", type=Path, help="where to write every time, as JSON")
-    parser.add_argument("--repeat", type=int, default=15, help="timed requests per page and data set")
+    parser.add_argument("--repeat", type=int, default=51, help="timed requests per page and data set")
     parser.add_argument("--baseline", choices=BASELINES, default="reference", help="what the first database holds")
     arguments = parser.parse_args()
 
