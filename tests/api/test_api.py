@@ -391,6 +391,20 @@ def test_a_withdrawn_completion_does_not_break_the_commitment_list(api: APIClien
     assert api.get("/api/v1/commitments/").status_code == 200
 
 
+def test_a_commitment_names_its_predecessor_by_key_in_the_list_the_detail_and_the_csv(api: APIClient) -> None:
+    # The key comes from columns the view annotates (CommitmentViewSet.get_queryset), not a joined commitment.
+    earlier = CommitmentFactory(plan=ActionPlanFactory(slug="2015-2017", start_year=2015), number=7)
+    CommitmentFactory(plan=ActionPlanFactory(slug="2018-2020", start_year=2018), number=3, predecessor=earlier)
+
+    listed = {row["key"]: row["predecessor"] for row in api.get("/api/v1/commitments/").json()["results"]}
+    detail = api.get("/api/v1/commitments/2018-2020-3/").json()
+    table = list(csv.DictReader(io.StringIO(api.get("/api/v1/commitments/?format=csv").content.decode())))
+
+    assert listed == {"2015-2017-7": None, "2018-2020-3": "2015-2017-7"}
+    assert detail["predecessor"] == "2015-2017-7"
+    assert {row["key"]: row["predecessor"] for row in table} == {"2015-2017-7": "", "2018-2020-3": "2015-2017-7"}
+
+
 def test_the_schema_describes_every_operation_parameter_and_field(db: None) -> None:
     from drf_spectacular.generators import SchemaGenerator
 
