@@ -22,7 +22,7 @@ from indicators.permissions import can_record_value
 from indicators.refresh import read_value
 from indicators.sources import COMPUTATIONS, check_source, describe_source
 from indicators.tasks import QueueUnavailable, queue_refreshes
-from opengov.admin_site import ReasonForm, ScopedAdminMixin, WorkspaceAdmin, WorkspaceInline
+from opengov.admin_site import ReasonForm, ScopedAdminMixin, WorkspaceAdmin, WorkspaceInline, YearFilter
 
 # How many of an indicator's latest refreshes its page lists; the full log is one click away.
 RECENT_REFRESHES = 10
@@ -300,10 +300,12 @@ class CorrectionAdminForm(ReasonForm):
 class IndicatorValueAdmin(ValueImportAdminMixin, WorkspaceAdmin):
     form = CorrectionAdminForm
     list_display = ["indicator", "date", "value", "origin", "recorded_by", "recorded_at"]
-    list_filter = ["origin", "indicator__commitment__plan"]
+    # By year rather than date_hierarchy, and without the count of every value beside the count of those shown:
+    # each read all the values of every OGP member (0.55 s and 0.1 s for a coordinator, issue 9).
+    list_filter = ["origin", ("date", YearFilter), "indicator__commitment__plan"]
+    show_full_result_count = False
     search_fields = ["indicator__name", "note"]
     list_select_related = ["indicator", "recorded_by"]
-    date_hierarchy = "date"
     fields = ["indicator", "date", "value", "origin", "note", "recorded_by", "recorded_at", "change_reason"]
     readonly_fields = ["indicator", "date", "origin", "note", "recorded_by", "recorded_at"]
 

@@ -1,16 +1,19 @@
 """The administrations' workspace is Django's admin site, opened only to people with a role."""
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.filters import get_last_value_from_parameters
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -58,6 +61,17 @@ class ReasonForm(forms.ModelForm):
     )
 
 
+class HeldRelationFilter(admin.RelatedOnlyFieldListFilter):
+    """The objects of a relation that the list holds, as RelatedOnlyFieldListFilter offers them, found by EXISTS.
+    Django's IN (SELECT DISTINCT ...) reads every row of the list: 0.57 s for the plans of the coordinators' list
+    of the 4 million values of every OGP member (issue 9). An EXISTS stops at each object's first row: 9 ms."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        rows = model_admin.get_queryset(request).filter(**{self.field_path: OuterRef("pk")})
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to=Q(Exists(rows)), ordering=ordering)
+
+
 def _relation_filter(model: type[models.Model], entry: Any) -> Any:
     """A filter on a relation offers only the objects the list holds, so an editor's filters stay in scope."""
     if not isinstance(entry, str):
@@ -66,7 +80,57 @@ def _relation_filter(model: type[models.Model], entry: Any) -> Any:
         field = get_fields_from_path(model, entry)[-1]
     except (NotRelationField, FieldDoesNotExist):
         return entry
-    return (entry, admin.RelatedOnlyFieldListFilter) if field.is_relation else entry
+    return (entry, HeldRelationFilter) if field.is_relation else entry
+
+
+def _year(day: datetime.date) -> int:
+    # A moment's year where the workspace is, as the __year lookup reads it.
+    if isinstance(day, datetime.datetime) and timezone.is_aware(day):
+        return timezone.localtime(day).year
+    return day.year
+
+
+class YearFilter(admin.FieldListFilter):
+    """The years from the list's first date to its last, the latest first, to show one of them: `("date",
+    YearFilter)` in list_filter, instead of date_hierarchy. The hierarchy finds the years that hold a row by a
+    DISTINCT over every row of the list: 0.55 s for the coordinators' list of the 4 million values of every OGP
+    member (issue 9). Here the bounds are a MIN and a MAX, which an index on the field answers at once; a year
+    between them without a row shows an empty list."""
+
+    def __init__(
+        self, field: Any, request: HttpRequest, params: dict, model: Any, model_admin: Any, field_path: str
+    ) -> None:
+        self.lookup_kwarg = f"{field_path}__year"
+        self.lookup_val = get_last_value_from_parameters(params, self.lookup_kwarg)
+        super().__init__(field, request, params, model, model_admin, field_path)
+        bounds = model_admin.get_queryset(request).aggregate(first=Min(field_path), last=Max(field_path))
+        first, last = bounds["first"], bounds["last"]
+        self.years = list(range(_year(last), _year(first) - 1, -1)) if first is not None else []
+
+    def has_output(self) -> bool:
+        return bool(self.years)
+
+    def expected_parameters(self) -> list[str]:
+        return [self.lookup_kwarg]
+
+    def get_facet_counts(self, pk_attname: str, filtered_qs: QuerySet) -> dict:
+        return {
+            f"{i}__c": Count(pk_attname, filter=Q(**{self.lookup_kwarg: year})) for i, year in enumerate(self.years)
+        }
+
+    def choices(self, changelist: Any) -> Any:
+        facet_counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
+        yield {
+            "selected": self.lookup_val is None,
+            "query_string": changelist.get_query_string(remove=[self.lookup_kwarg]),
+            "display": _("All years"),
+        }
+        for i, year in enumerate(self.years):
+            yield {
+                "selected": self.lookup_val == str(year),
+                "query_string": changelist.get_query_string({self.lookup_kwarg: year}),
+                "display": f"{year} ({facet_counts[f'{i}__c']})" if facet_counts else str(year),
+            }
 
 
 class ScopedAdminMixin:

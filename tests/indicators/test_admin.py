@@ -1,5 +1,6 @@
 """The indicator's admin: its source checked on save, tested once, refreshed on demand, its outcomes shown."""
 
+import datetime
 from collections.abc import Iterator
 
 import pytest
@@ -7,7 +8,15 @@ from django.urls import reverse
 
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
 from opengov.celery import app
-from tests.factories import CommitmentFactory, IndicatorFactory, MembershipFactory, UserFactory, json_indicator
+from tests.factories import (
+    CarrierFactory,
+    CommitmentFactory,
+    IndicatorFactory,
+    IndicatorValueFactory,
+    MembershipFactory,
+    UserFactory,
+    json_indicator,
+)
 from tests.indicators.source_server import Route
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +179,63 @@ def test_only_those_who_may_change_an_indicator_can_test_or_refresh_it(client, s
         client.logout()
     assert source_server.hits == {}
     assert not IndicatorRefresh.objects.exists()
+
+
+# --- The values' list by year ----------------------------------------------------------------------------------
+
+VALUES = reverse("admin:indicators_indicatorvalue_changelist")
+
+
+def _years_offered(response) -> list[str]:
+    (spec,) = [spec for spec in response.context["cl"].filter_specs if spec.lookup_kwarg == "date__year"]
+    return [str(choice["display"]) for choice in spec.choices(response.context["cl"])]
+
+
+def test_the_values_are_listed_by_year_from_the_first_to_the_last_the_latest_first(superuser_client) -> None:
+    indicator = IndicatorFactory()
+    early, late = (IndicatorValueFactory(indicator=indicator, date=datetime.date(year, 3, 1)) for year in (2019, 2022))
+
+    response = superuser_client.get(VALUES)
+    chosen = superuser_client.get(VALUES, {"date__year": "2019"})
+
+    # Every year between the bounds, 2020 and 2021 without a value among them: two index lookups, not a scan.
+    assert _years_offered(response) == ["Toutes les années", "2022", "2021", "2020", "2019"]
+    assert [value.pk for value in response.context["cl"].result_list] == [late.pk, early.pk]
+    assert [value.pk for value in chosen.context["cl"].result_list] == [early.pk]
+    assert _years_offered(superuser_client.get(VALUES, {"date__year": "2019", "_facets": "1"}))[1:] == [
+        "2022 (1)",
+        "2021 (0)",
+        "2020 (0)",
+        "2019 (1)",
+    ]
+
+
+def test_a_year_that_is_not_a_number_is_the_lists_own_notice_not_an_error(superuser_client) -> None:
+    IndicatorValueFactory()
+
+    response = superuser_client.get(VALUES, {"date__year": "deux-mille"})
+
+    # The admin's answer to a filter it cannot apply: the list again, flagged, with every value.
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("?e=1")
+
+
+def test_an_editor_is_offered_the_years_of_their_own_values_and_plans_only(client) -> None:
+    editor = MembershipFactory(user__is_staff=True)
+    # Two of their commitments, in two plans (a filter of one choice is not shown), each with a value.
+    own = [CarrierFactory(administration=editor.administration).commitment for _ in range(2)]
+    for commitment, year in zip(own, (2021, 2023), strict=True):
+        IndicatorValueFactory(indicator=IndicatorFactory(commitment=commitment), date=datetime.date(year, 6, 1))
+    other = IndicatorValueFactory(date=datetime.date(2015, 6, 1))
+    client.force_login(editor.user)
+
+    response = client.get(VALUES)
+
+    assert _years_offered(response) == ["Toutes les années", "2023", "2022", "2021"]
+    offered = {
+        str(choice["display"])
+        for spec in response.context["cl"].filter_specs
+        for choice in spec.choices(response.context["cl"])
+    }
+    assert {str(commitment.plan) for commitment in own} <= offered
+    assert str(other.indicator.commitment.plan) not in offered
