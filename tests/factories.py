@@ -10,6 +10,14 @@ from forums.models import Answer, Contribution, ContributionKind, ContributionSt
 from indicators.models import Indicator, IndicatorValue
 
 
+def noon_days_ago(days: int) -> datetime.datetime:
+    """Noon in the site's time zone, `days` calendar days ago: for what counts calendar days there (a question's
+    wait). "Now minus 1,200 days" at 23:15 in winter fell at 00:15 the next day in summer time, 1,199 calendar
+    days ago; "now minus 4 days and an hour" at 00:30 fell five calendar days ago."""
+    noon_today = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(12)))
+    return noon_today - datetime.timedelta(days=days)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

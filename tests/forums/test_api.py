@@ -21,6 +21,7 @@ from tests.factories import (
     CommitmentFactory,
     ContributionFactory,
     ForumFactory,
+    noon_days_ago,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttle")]
@@ -227,7 +228,7 @@ def test_updated_since_finds_new_answers_and_erased_names(api: APIClient) -> Non
 
 
 def test_waiting_days_count_for_unanswered_questions_only(api: APIClient) -> None:
-    four_days_ago = timezone.now() - datetime.timedelta(days=4, hours=1)
+    four_days_ago = noon_days_ago(4)
     waiting = ContributionFactory(published_at=four_days_ago)
     fresh = ContributionFactory()
     answered = AnswerFactory(contribution__published_at=four_days_ago).contribution

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 
 from forums import cards
 from forums.accountability import Figures
@@ -16,6 +16,7 @@ from tests.factories import (
     CommitmentFactory,
     ContributionFactory,
     ForumFactory,
+    noon_days_ago,
 )
 
 pytestmark = pytest.mark.django_db
@@ -77,10 +78,9 @@ def test_a_card_is_written_in_the_page_s_language_then_in_french_again(answered:
 
 
 def test_a_card_without_answer_says_how_many_days_the_question_has_waited() -> None:
-    now = timezone.now()
-    yesterday = _shown(ContributionFactory(display_name="", published_at=now - datetime.timedelta(days=1)))
-    long_ago = _shown(ContributionFactory(published_at=now - datetime.timedelta(days=1200)))
-    idea = _shown(ContributionFactory(kind=ContributionKind.IDEA, published_at=now - datetime.timedelta(days=9)))
+    yesterday = _shown(ContributionFactory(display_name="", published_at=noon_days_ago(1)))
+    long_ago = _shown(ContributionFactory(published_at=noon_days_ago(1200)))
+    idea = _shown(ContributionFactory(kind=ContributionKind.IDEA, published_at=noon_days_ago(9)))
 
     assert "Question</span>\n    d'un contributeur anonyme, publiée le " in cards.contribution_card(yesterday)
     assert '<p class="fr-badge fr-badge--warning fr-badge--no-icon">En attente de réponse depuis 1 jour</p>' in (
