@@ -29,8 +29,10 @@ class _RolledBack(Exception):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database_url")
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=15, help="timed requests a list and person (at least 1)")
     arguments = parser.parse_args()
+    if arguments.repeat < 1:
+        parser.error("--repeat: at least 1 timed request, or there is no median")
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     os.environ["DATABASE_URL"] = arguments.database_url
@@ -57,9 +59,9 @@ def main() -> int:
             busiest = Administration.objects.annotate(n=Count("carriers")).order_by("-n", "pk").first()
             people = {}
             for role in (MembershipRole.COORDINATOR, MembershipRole.EDITOR):
-                user = User.objects.create_user(username=f"bench-{role}", email=f"bench-{role}@example.gouv.fr")
-                user.is_staff = True
-                user.save()
+                user = User.objects.create_user(
+                    username=f"bench-{role}", email=f"bench-{role}@example.gouv.fr", is_staff=True
+                )
                 Membership.objects.create(user=user, administration=busiest, role=role)
                 people[role] = Client(HTTP_HOST="127.0.0.1")
                 people[role].force_login(user)
@@ -80,10 +82,10 @@ def main() -> int:
                     times = []
                     for _ in range(arguments.repeat):
                         start = time.perf_counter()
-                        response = client.get(url)
+                        client.get(url)
                         times.append((time.perf_counter() - start) * 1000)
                     with CaptureQueriesContext(connection) as queries:
-                        client.get(url)
+                        response = client.get(url)
                     row.append(
                         f"{statistics.median(times):.1f} ms, {len(queries)} queries, {len(response.content) // 1000} kB"
                     )
