@@ -170,6 +170,28 @@ class CommitmentFilter(filters.FilterSet):
         return queryset.matching(value)
 
 
+# What a row of the API shows: the commitment's columns but the search's upper-cased copy of its texts, and of its
+# plan, axis and updater only what the row writes. Read whole, those three brought their descriptions and their
+# sources (JSON decoded for each row) to every row of a page (issue 9).
+SHOWN_COLUMNS = [
+    *(field.name for field in Commitment._meta.concrete_fields if field.name != "search_text"),
+    "plan__slug",
+    "plan__is_synthetic",
+    "axis__number",
+    "updated_by__slug",
+]
+# The carriers with their administration's slug and name as columns rather than an administration object each, and
+# in a list (to_attr) rather than a related manager, for which Django builds a queryset per commitment: with the
+# columns above, a row of the list costs 126 µs instead of 160 at the OGP scale (issue 9).
+API_CARRIERS = (
+    Carrier.objects.annotate(
+        administration_slug=F("administration__slug"), administration_name=F("administration__name")
+    )
+    .only("commitment", "role")
+    .order_by("role", "administration__name", "pk")
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary=_("List the commitments"), description=_("Commitments of every plan, filterable.")),
     retrieve=extend_schema(
@@ -191,11 +213,10 @@ class CommitmentViewSet(PublicViewSet):
         return (
             Commitment.objects.with_lateness(timezone.localdate())
             .select_related("plan", "axis", "updated_by")
+            .only(*SHOWN_COLUMNS)
             # Of the predecessor, its key alone: joined whole, it read every column of a second commitment a row.
             .annotate(predecessor_plan_slug=F("predecessor__plan__slug"), predecessor_number=F("predecessor__number"))
-            # The search's own copy of the texts, in upper case: the API never writes it (issue 9).
-            .defer("search_text")
-            .prefetch_related(Prefetch("carriers", queryset=Carrier.objects.shown()))
+            .prefetch_related(Prefetch("carriers", queryset=API_CARRIERS, to_attr="shown_carriers"))
         )
 
     def get_object(self) -> Commitment:

@@ -174,10 +174,10 @@ class AdministrationSerializer(QuickRows, serializers.ModelSerializer, SiteLinks
 
 
 class CarrierSerializer(QuickRows, serializers.ModelSerializer):
-    administration = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text=_("Slug of the administration.")
+    administration = serializers.CharField(
+        source="administration_slug", read_only=True, help_text=_("Slug of the administration.")
     )
-    name = serializers.CharField(source="administration.name", read_only=True, help_text=_("Its name."))
+    name = serializers.CharField(source="administration_name", read_only=True, help_text=_("Its name."))
 
     class Meta:
         model = Carrier
@@ -189,7 +189,9 @@ class CommitmentSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
     plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text=_("Slug of the plan."))
     plan_is_synthetic = plan_is_synthetic_field("plan.is_synthetic")
     axis = serializers.IntegerField(source="axis.number", read_only=True, allow_null=True, help_text=_("Axis number."))
-    carriers = CarrierSerializer(many=True, read_only=True, help_text=_("Carrying administrations and their role."))
+    carriers = CarrierSerializer(
+        source="shown_carriers", many=True, read_only=True, help_text=_("Carrying administrations and their role.")
+    )
     is_late = serializers.BooleanField(read_only=True, help_text=_("A milestone is past its due date and not done."))
     predecessor = serializers.SerializerMethodField(help_text=_("Key of the commitment this one continues."))
     updated_by = serializers.SlugRelatedField(
