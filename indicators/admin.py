@@ -264,10 +264,13 @@ class IndicatorRefreshAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The log of every reading; written by the refreshes only."""
 
     list_display = ["started_at", "indicator", "trigger", "attempt", "outcome", "value", "duration_ms", "message"]
-    list_filter = ["outcome", "trigger", "will_retry"]
+    # By date as a range (today, the last 7 days, this month, this year) rather than date_hierarchy, whose
+    # years and months are a DISTINCT over every reading of the log (issue 9).
+    list_filter = ["started_at", "outcome", "trigger", "will_retry"]
     search_fields = ["indicator__name", "message"]
     list_select_related = ["indicator"]
-    date_hierarchy = "started_at"
+    # Only the count of the rows shown: the count of the whole log beside it read every row again.
+    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

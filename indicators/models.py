@@ -342,7 +342,11 @@ class IndicatorRefresh(models.Model):
         verbose_name = _("indicator refresh")
         verbose_name_plural = _("indicator refreshes")
         ordering = ["-started_at", "-pk"]
-        indexes = [models.Index(fields=["indicator", "-started_at"], name="indicatorrefresh_latest")]
+        indexes = [
+            models.Index(fields=["indicator", "-started_at"], name="indicatorrefresh_latest"),
+            # The log's own order, in which the workspace lists it, and the retention's cut (prune_refresh_log).
+            models.Index(fields=["-started_at", "-id"], name="indicatorrefresh_recent"),
+        ]
         constraints = [
             choices_check(
                 "outcome",

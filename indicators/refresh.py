@@ -6,11 +6,14 @@ worker dies before acknowledging it): a value equal to the latest one is "unchan
 nothing, and the indicator's row is locked while the reading is compared and written.
 """
 
+import datetime
 import logging
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -186,3 +189,36 @@ def record_failure(
         attempt=attempt,
         will_retry=will_retry,
     )
+
+
+# Each indicator keeps its latest readings in the log whatever their age, as many as its page in the workspace
+# lists (indicators.admin.RECENT_REFRESHES): an indicator read once a year still shows how its last readings went.
+KEPT_REFRESHES = 10
+# Indicators whose old readings one DELETE removes: each its own short transaction, so that a first pruning of
+# millions of rows never holds one long lock nor one huge transaction.
+PRUNE_INDICATORS = 1000
+
+
+def prune_refresh_log(*, now: datetime.datetime) -> int:
+    """Delete the readings logged more than REFRESH_LOG_RETENTION_DAYS ago, but each indicator's KEPT_REFRESHES
+    latest; returns how many.
+
+    Every reading adds a row, and a daily reading of 40,000 indicators adds 15 million a year: the log says how the
+    sources behave lately. What a reading found stays: a value read is an IndicatorValue, kept with its history."""
+    limit = now - datetime.timedelta(days=settings.REFRESH_LOG_RETENTION_DAYS)
+    latest = IndicatorRefresh.objects.filter(indicator=OuterRef("indicator")).order_by("-started_at", "-pk")
+    # The start of the indicator's KEPT_REFRESHES-th latest reading; NULL (nothing older goes) when it has fewer.
+    kept_from = Subquery(latest.values("started_at")[KEPT_REFRESHES - 1 : KEPT_REFRESHES])
+    old = IndicatorRefresh.objects.filter(started_at__lt=limit)
+    bounds = old.aggregate(first=Min("indicator_id"), last=Max("indicator_id"))
+    if bounds["first"] is None:
+        return 0
+    deleted = 0
+    for start in range(bounds["first"], bounds["last"] + 1, PRUNE_INDICATORS):
+        chunk = old.filter(indicator_id__gte=start, indicator_id__lt=start + PRUNE_INDICATORS, started_at__lt=kept_from)
+        # One DELETE, rather than delete(), which loads every row to send each its post_delete signal: the page
+        # cache listens to it, and no public page reads a reading this old (each indicator's latest ones stay).
+        deleted += chunk._raw_delete(chunk.db)
+    if deleted:
+        logger.info("Refresh log pruned: %s readings older than %s removed", deleted, limit.date())
+    return deleted

@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError
 
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefreshTrigger
-from indicators.refresh import record_failure, refresh_indicator
+from indicators.refresh import prune_refresh_log, record_failure, refresh_indicator
 
 MAX_RETRIES = 3
 # Far above a reading's own bounds (connect + read time-outs), so that only a stuck worker reaches them.
@@ -104,3 +104,9 @@ def queue_due_refreshes() -> int:
     """Run by Celery beat every few minutes: queue the refresh of every indicator that is due."""
     due = Indicator.objects.due(timezone.now()).order_by("last_refresh_at", "pk").values_list("pk", flat=True)
     return queue_refreshes(due, trigger=IndicatorRefreshTrigger.SCHEDULE)
+
+
+@shared_task(acks_late=True)
+def prune_refreshes() -> int:
+    """Run by beat once a day: remove the readings logged past their retention (indicators.refresh)."""
+    return prune_refresh_log(now=timezone.now())

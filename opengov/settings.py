@@ -352,11 +352,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "indicators.tasks.queue_due_refreshes",
         "schedule": env.int("INDICATOR_SCHEDULE_SECONDS", default=300),
     },
+    "prune-refresh-log": {"task": "indicators.tasks.prune_refreshes", "schedule": 24 * 3600},
     "queue-missed-contribution-notices": {"task": "forums.tasks.queue_missed_notices", "schedule": 600},
     "purge-expired-contributor-emails": {"task": "forums.tasks.purge_expired_emails", "schedule": 24 * 3600},
     # Rebuilds the bulk archive when the data changed since the last one; downloads also ask for it.
     "build-bulk-export": {"task": "opengov.tasks.build_export", "schedule": 3600},
 }
+
+# The log of the indicators' readings keeps this many days, and each indicator's 10 latest readings whatever their
+# age (indicators.refresh.prune_refresh_log, a daily beat task); the values read are kept for good.
+REFRESH_LOG_RETENTION_DAYS = env.int("REFRESH_LOG_RETENTION_DAYS", default=90)
+if REFRESH_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"REFRESH_LOG_RETENTION_DAYS must be 1 or more, not {REFRESH_LOG_RETENTION_DAYS}.")
 
 # Citizens' contributions (forums/). An author's e-mail address is forgotten once they have been told the
 # outcome (rejection or answer), and at the latest after this many days.

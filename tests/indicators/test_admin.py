@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from indicators.models import Indicator, IndicatorRefresh, IndicatorValue
 from opengov.celery import app
@@ -239,3 +240,51 @@ def test_an_editor_is_offered_the_years_of_their_own_values_and_plans_only(clien
     }
     assert {str(commitment.plan) for commitment in own} <= offered
     assert str(other.indicator.commitment.plan) not in offered
+
+
+# --- The log of readings by date ------------------------------------------------------------------------------
+
+REFRESHES = reverse("admin:indicators_indicatorrefresh_changelist")
+
+
+def _reading(indicator: Indicator, days_ago: int) -> IndicatorRefresh:
+    return IndicatorRefresh.objects.create(
+        indicator=indicator,
+        started_at=timezone.now() - datetime.timedelta(days=days_ago),
+        duration_ms=5,
+        outcome="unchanged",
+        trigger="schedule",
+    )
+
+
+def _date_choices(response) -> list[dict]:
+    (spec,) = [spec for spec in response.context["cl"].filter_specs if spec.field_path == "started_at"]
+    return list(spec.choices(response.context["cl"]))
+
+
+def test_the_log_of_readings_is_filtered_by_a_range_of_dates_latest_first(superuser_client) -> None:
+    indicator = IndicatorFactory()
+    today, last_week, last_year = (_reading(indicator, days) for days in (0, 3, 400))
+
+    response = superuser_client.get(REFRESHES)
+    offered = [str(choice["display"]) for choice in _date_choices(response)]
+    recent = superuser_client.get(REFRESHES + _date_choices(response)[2]["query_string"])
+
+    # Ranges of dates, not the years and months of every reading (a DISTINCT over the whole log).
+    assert not response.context["cl"].date_hierarchy
+    assert offered == ["Toutes les dates", "Aujourd\u2019hui", "Les 7 derniers jours", "Ce mois-ci", "Cette année"]
+    assert [reading.pk for reading in response.context["cl"].result_list] == [today.pk, last_week.pk, last_year.pk]
+    assert [reading.pk for reading in recent.context["cl"].result_list] == [today.pk, last_week.pk]
+
+
+def test_an_editor_reads_the_log_of_their_own_indicators_only(client) -> None:
+    editor = MembershipFactory(user__is_staff=True)
+    own = IndicatorFactory(commitment=CarrierFactory(administration=editor.administration).commitment)
+    mine, _other = _reading(own, 1), _reading(IndicatorFactory(), 1)
+    client.force_login(editor.user)
+
+    response = client.get(REFRESHES)
+    past_week = client.get(REFRESHES + _date_choices(response)[2]["query_string"])
+
+    assert [reading.pk for reading in response.context["cl"].result_list] == [mine.pk]
+    assert [reading.pk for reading in past_week.context["cl"].result_list] == [mine.pk]
