@@ -19,13 +19,14 @@ from indicators.admin_import import ValueImportAdminMixin
 from indicators.fetch import SourceError
 from indicators.models import Indicator, IndicatorRefresh, IndicatorRefreshTrigger, IndicatorValue, plain_number
 from indicators.permissions import can_record_value
-from indicators.refresh import read_value
+from indicators.refresh import KEPT_REFRESHES, read_value
 from indicators.sources import COMPUTATIONS, check_source, describe_source
 from indicators.tasks import QueueUnavailable, queue_refreshes
 from opengov.admin_site import ReasonForm, ScopedAdminMixin, WorkspaceAdmin, WorkspaceInline, YearFilter
 
-# How many of an indicator's latest refreshes its page lists; the full log is one click away.
-RECENT_REFRESHES = 10
+# How many of an indicator's latest refreshes its page lists, the full log one click away: those the log's retention
+# always keeps, so that the page shows as many, however long ago they ran.
+RECENT_REFRESHES = KEPT_REFRESHES
 
 
 class IndicatorValueInline(WorkspaceInline):

@@ -191,8 +191,8 @@ def record_failure(
     )
 
 
-# Each indicator keeps its latest readings in the log whatever their age, as many as its page in the workspace
-# lists (indicators.admin.RECENT_REFRESHES): an indicator read once a year still shows how its last readings went.
+# Each indicator keeps its latest readings in the log whatever their age, and its page in the workspace lists as many
+# (indicators.admin.RECENT_REFRESHES): an indicator read once a year still shows how its last readings went.
 KEPT_REFRESHES = 10
 # Indicators whose old readings one DELETE removes: each its own short transaction, so that a first pruning of
 # millions of rows never holds one long lock nor one huge transaction.
