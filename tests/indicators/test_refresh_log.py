@@ -76,16 +76,19 @@ def test_the_values_read_and_the_indicators_stay() -> None:
     assert Indicator.objects.get() == indicator
 
 
-def test_indicators_far_apart_are_pruned_chunk_by_chunk(settings) -> None:
+def test_indicators_far_apart_are_pruned_chunk_by_chunk(settings, django_assert_num_queries) -> None:
     """Each DELETE covers PRUNE_INDICATORS identifiers: indicators whose identifiers lie in different chunks, and
-    a chunk with no indicator between them, are all pruned."""
+    a chunk with no indicator between them, are all pruned; no reading is loaded to be deleted."""
     settings.REFRESH_LOG_RETENTION_DAYS = 1
     first = IndicatorFactory()
     far = IndicatorFactory(pk=first.pk + 2 * PRUNE_INDICATORS + 5)
     for indicator in (first, far):
         _readings(indicator, *range(2, KEPT_REFRESHES + 5))
 
-    assert prune_refresh_log(now=NOW) == 2 * 3
+    # The bounds, then one DELETE for each of the three chunks.
+    with django_assert_num_queries(4) as queries:
+        assert prune_refresh_log(now=NOW) == 2 * 3
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT", *["DELETE"] * 3]
     assert _days_ago(first) == _days_ago(far) == list(range(2, KEPT_REFRESHES + 2))
 
 
