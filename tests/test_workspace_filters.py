@@ -143,7 +143,9 @@ def test_words_cost_no_more_queries(superuser_client: Client) -> None:
 
 def test_an_editors_search_finds_only_what_their_list_holds(client: Client) -> None:
     editor = MembershipFactory(user__is_staff=True)
-    own = [CarrierFactory(administration=editor.administration, commitment__plan__title=f"Plan Delta {n}") for n in "1234"]
+    own = [
+        CarrierFactory(administration=editor.administration, commitment__plan__title=f"Plan Delta {n}") for n in "1234"
+    ]
     others = _plans("Plan Delta autre")
     client.force_login(editor.user)
 
@@ -152,5 +154,6 @@ def test_an_editors_search_finds_only_what_their_list_holds(client: Client) -> N
     offered = _offered(response)
     assert len(offered) == 1 + SHOWN and set(offered[1:]) <= {carrier.commitment.plan.title for carrier in own}
     assert others[0].title not in offered
-    chosen = client.get(COMMITMENTS, {"plan__search": "autre"})
-    assert _offered(chosen) == ["Tous"]
+    # Words of another administration's plan find nothing, not even its name.
+    elsewhere = client.get(COMMITMENTS, {"plan__search": "autre"})
+    assert _offered(elsewhere) == ["Tous"]
