@@ -90,7 +90,7 @@ class HeldRelationFilter(admin.RelatedOnlyFieldListFilter):
         # the choices.
         self.search_kwarg = f"{field_path}__search"
         words = get_last_value_from_parameters(params, self.search_kwarg) or ""
-        self.words = words.strip()[:FILTER_SEARCH_MAX_LENGTH]
+        self.words = words.strip()[: self.max_length]
         self.search_fields = _search_fields(field, request, model_admin)
         self.has_more = False
         self.hidden_fields: list[tuple[str, str]] = []
@@ -116,13 +116,14 @@ class HeldRelationFilter(admin.RelatedOnlyFieldListFilter):
         if not self.search_fields:  # nothing to search them by: every one, as Django lists them
             return field.get_choices(include_blank=False, limit_choices_to=Q(Exists(rows)), ordering=ordering)
         held = get_model_from_relation(field)._default_manager.filter(Exists(rows))
-        chosen = self._chosen_keys()
+        # The chosen ones by the field the relation points to, as the list's own lookup reads them.
+        chosen = Q(**{f"{field.target_field.name}__in": self._chosen_keys()})
         if self.words:
-            held = held.filter(words_match(self.search_fields, self.words) | Q(pk__in=chosen))
+            held = held.filter(words_match(self.search_fields, self.words) | chosen)
         # Their own order, then their key: which ones come first must not change between two pages.
         ordering = [*(ordering or held.model._meta.ordering), "pk"]
-        if chosen:  # first, so that the sidebar always says which one the list shows
-            held = held.alias(chosen_first=Case(When(pk__in=chosen, then=0), default=1))
+        if self.lookup_val:  # first, so that the sidebar always says which one the list shows
+            held = held.alias(chosen_first=Case(When(chosen, then=0), default=1))
             ordering = ["chosen_first", *ordering]
         held = held.order_by(*ordering)
         objects = list(held[: self.shown + 1])
