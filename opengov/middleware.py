@@ -50,6 +50,13 @@ def _history_tables() -> list[str]:
 DATA_VERSION_STATEMENT = "opengov_data_version"
 
 
+def _prepares_data_version() -> bool:
+    """Only where connections outlive requests (CONN_MAX_AGE not 0): otherwise each request would prepare it again,
+    and behind a pooler in transaction mode (which docs/operations.md pairs with CONN_MAX_AGE=0) a statement prepared
+    on one server connection is missing on the next."""
+    return connection.vendor == "postgresql" and connection.settings_dict.get("CONN_MAX_AGE") != 0
+
+
 @cache
 def _data_version_sql() -> str:
     tables = _history_tables()
@@ -80,7 +87,7 @@ def _prepare_data_version() -> None:
 def last_data_change() -> datetime.datetime:
     """When public data last changed: the newest history row of any model, in one query."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if _prepares_data_version():
             _prepare_data_version()
             cursor.execute(f"EXECUTE {DATA_VERSION_STATEMENT}")
         else:

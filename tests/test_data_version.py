@@ -15,6 +15,12 @@ pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
 
 
+@pytest.fixture(autouse=True)
+def persistent_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As deployed (CONN_MAX_AGE 60 with DEBUG off); the tests run with DEBUG, whose connections last a request."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+
+
 def _prepared() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_prepared_statements")
@@ -76,3 +82,15 @@ def test_the_prepared_statement_sees_a_change_at_once() -> None:
     CommitmentFactory().history.update(history_date=later)
 
     assert middleware.last_data_change() == later
+
+
+@postgresql_only
+def test_connections_that_last_a_request_ask_the_plain_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CONN_MAX_AGE=0, as behind a pooler in transaction mode: a statement prepared on one server connection would be
+    missing on the next."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+
+    with CaptureQueriesContext(connection) as queries:
+        middleware.last_data_change()
+
+    assert [query["sql"] for query in queries] == [middleware._data_version_sql()]
