@@ -29,8 +29,12 @@ def _prepared() -> list[str]:
 
 def test_the_version_moves_when_data_changes() -> None:
     before = middleware.last_data_change()
-    CommitmentFactory()
-    assert middleware.last_data_change() >= before
+
+    commitment = CommitmentFactory()
+
+    changed = middleware.last_data_change()
+    assert changed > before
+    assert changed == commitment.history.latest("history_date").history_date
     with CaptureQueriesContext(connection) as queries:
         middleware.last_data_change()
     assert len(queries) == 1
