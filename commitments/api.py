@@ -66,7 +66,8 @@ class PlanViewSet(PublicViewSet):
     ordering = ["-start_year", "slug"]
 
     def get_queryset(self) -> QuerySet:
-        return ActionPlan.objects.with_progress().select_related("predecessor")
+        # The predecessor's slug as a column: joined whole, the previous plan cost a model instance a row.
+        return ActionPlan.objects.with_progress().annotate(predecessor_slug=F("predecessor__slug"))
 
 
 class AxisFilter(filters.FilterSet):

@@ -82,8 +82,12 @@ LINKS_SCHEMA = {
 
 
 class PlanSerializer(QuickRows, serializers.ModelSerializer, SiteLinks):
-    predecessor = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True, help_text=_("Slug of the previous plan of the same owner.")
+    # From the view's annotation (PlanViewSet.get_queryset), not a joined plan built whole for its slug.
+    predecessor = serializers.CharField(
+        source="predecessor_slug",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Slug of the previous plan of the same owner."),
     )
     progress = serializers.SerializerMethodField(
         help_text=_("Mean progress of the commitments in %, leaving out unknown and withdrawn ones; null if none.")
