@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import x_robots_tag
 from django.contrib.sites.shortcuts import get_current_site
-from django.db.models import Max, Min, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
@@ -43,16 +44,22 @@ class _Bilingual(Sitemap):
         1 on."""
         raise NotImplementedError
 
-    def files(self) -> range:
-        """The numbers of the section's files, from the one of its first key to the one of its last: the first alone
-        when the section is empty, as Django's paginator allows."""
+    def key_queries(self) -> list[QuerySet]:
+        """The queries of the section's first and last key, which index_file() asks with every other section's in
+        one statement; none for a list."""
         items = self.items()
-        if isinstance(items, QuerySet):
-            keys = items.aggregate(first=Min("pk"), last=Max("pk"))
-            first, last = keys["first"], keys["last"]
-        else:
+        if not isinstance(items, QuerySet):
+            return []
+        return [items.order_by("pk").values("pk")[:1], items.order_by("-pk").values("pk")[:1]]
+
+    def files(self, first: int | None = None, last: int | None = None) -> range:
+        """The numbers of the section's files, from the one of its first key to the one of its last (those that
+        key_queries() found; a list's are its positions): the first alone when the section is empty, as Django's
+        paginator allows."""
+        items = self.items()
+        if not isinstance(items, QuerySet):
             first, last = (1, len(items)) if items else (None, None)
-        if first is None:
+        if first is None or last is None:
             return range(1, 2)
         return range(self._file_of(first), self._file_of(last) + 1)
 
@@ -260,11 +267,27 @@ def index_file(request: HttpRequest) -> HttpResponse:
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
     ]
-    for section, sitemap_class in SITEMAPS.items():
+    for section, files in zip(SITEMAPS, _files_of_sections([sitemap() for sitemap in SITEMAPS.values()]), strict=True):
         location = html.escape(f"{site}{reverse('sitemap-section', kwargs={'section': section})}")
-        parts.extend(
-            f"<sitemap><loc>{location}{f'?p={page}' if page > 1 else ''}</loc></sitemap>"
-            for page in sitemap_class().files()
-        )
+        parts.extend(f"<sitemap><loc>{location}{f'?p={page}' if page > 1 else ''}</loc></sitemap>" for page in files)
     parts.append("\n</sitemapindex>\n")
     return HttpResponse("".join(parts), content_type="application/xml")
+
+
+def _files_of_sections(sitemaps: list[_Bilingual]) -> list[range]:
+    """The files of each section, from the first and last keys of them all, asked in one statement: each probe of a
+    key's index is quick, but planning a statement per section (MIN and MAX) cost 0.7 ms each, more than counting
+    the reference data's rows did."""
+    queries = [query for sitemap in sitemaps for query in sitemap.key_queries()]
+    keys: list[int | None] = []
+    if queries:
+        parts, params = [], []
+        for query in queries:
+            sql, query_params = query.query.sql_with_params()
+            parts.append(f"({sql})")
+            params.extend(query_params)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)}", params)
+            keys = list(cursor.fetchone())
+    bounds = iter(keys)
+    return [sitemap.files(*(next(bounds) for _ in sitemap.key_queries())) for sitemap in sitemaps]
