@@ -52,6 +52,20 @@ def test_the_table_writes_its_dates_in_the_page_s_language(client: Client, indic
     assert "<td>June 30, 2018</td>" in tables[1] and "juin" not in tables[1]
 
 
+def test_the_table_escapes_each_cell_and_the_chart_has_a_dot_a_value(client: Client, indicator: object) -> None:
+    # The rows and the chart's marks are written in Python (indicators.views), not by the template's escaping.
+    IndicatorValueFactory(indicator=indicator, date=datetime.date(2020, 1, 1), value=1, note='<script>"x" & y</script>')
+
+    page = client.get(indicator.get_absolute_url()).content.decode()
+
+    table = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "<td>&lt;script&gt;&quot;x&quot; &amp; y&lt;/script&gt;</td></tr>" in table
+    assert "<script>" not in table and table.count("<tr><td>") == 4
+    figure = page.split("<svg")[1].split("</svg>")[0]
+    assert figure.count('<circle class="og-chart__point" cx="') == 4
+    assert figure.count('<polyline class="og-chart__line" points="') >= 1
+
+
 def test_the_csv_download_has_the_same_figures_with_formulas_neutralised(client: Client, indicator: object) -> None:
     response = client.get(indicator.get_absolute_url().rstrip("/") + ".csv")
 
