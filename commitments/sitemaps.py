@@ -278,16 +278,16 @@ def _files_of_sections(sitemaps: list[_Bilingual]) -> list[range]:
     """The files of each section, from the first and last keys of them all, asked in one statement: each probe of a
     key's index is quick, but planning a statement per section (MIN and MAX) cost 0.7 ms each, more than counting
     the reference data's rows did."""
-    queries = [query for sitemap in sitemaps for query in sitemap.key_queries()]
-    keys: list[int | None] = []
-    if queries:
-        parts, params = [], []
-        for query in queries:
-            sql, query_params = query.query.sql_with_params()
-            parts.append(f"({sql})")
-            params.extend(query_params)
+    queries = [sitemap.key_queries() for sitemap in sitemaps]
+    parts, params = [], []
+    for query in (query for section in queries for query in section):
+        sql, query_params = query.query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(query_params)
+    keys = iter([])
+    if parts:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(parts)}", params)
-            keys = list(cursor.fetchone())
-    bounds = iter(keys)
-    return [sitemap.files(*(next(bounds) for _ in sitemap.key_queries())) for sitemap in sitemaps]
+            keys = iter(cursor.fetchone())
+    # Each section takes as many keys as it has queries: two, or none for a list.
+    return [sitemap.files(*(next(keys) for _ in section)) for sitemap, section in zip(sitemaps, queries, strict=True)]
